@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="example/home.html"), name="home"),
+    path("about/", TemplateView.as_view(template_name="example/about.html"), name="about"),
+    path(
+        "posts/hello-counter/",
+        TemplateView.as_view(template_name="example/post.html"),
+        name="post",
+    ),
+    path("admin/", admin.site.urls),
+    path("ctr/", include("lambdactr_django.urls")),
+]

@@ -1,0 +1,265 @@
+"""Turn an incoming beacon request into the fields of one hit.
+
+Pure functions over the request: no ORM, no I/O, so they are cheap to test and
+to reuse from the template tag, the management commands and the view.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest
+
+from lambdactr_django.conf import conf
+
+# Column sizes; values are cut to fit rather than rejected, so a hit is never
+# lost because one part of it was too long.
+MAX_SITE_LENGTH = 255
+MAX_PATH_LENGTH = 2000
+MAX_REFERRER_LENGTH = 2000
+MAX_USER_AGENT_LENGTH = 1000
+MAX_HEADER_NAME_LENGTH = 128
+# A signed token is a few hundred characters; anything far longer is noise and
+# is not worth the HMAC.
+MAX_TOKEN_LENGTH = 8192
+
+TOKEN_PARAMETER = "t"
+SIGNING_SALT = "lambdactr_django.page"
+
+# Credentials and anti-forgery tokens: never stored, whatever the settings.
+NEVER_STORED = frozenset({"cookie", "cookie2", "authorization", "proxy-authorization"})
+# Headers that carry the client's address; stored only when the site owner opts in.
+CLIENT_ADDRESS_HEADERS = frozenset(
+    {
+        "forwarded",
+        "forwarded-for",
+        "x-forwarded",
+        "x-forwarded-for",
+        "x-original-forwarded-for",
+        "x-real-ip",
+        "x-client-ip",
+        "x-cluster-client-ip",
+        "x-remote-addr",
+        "x-remote-ip",
+        "x-originating-ip",
+        "x-envoy-external-address",
+        "x-appengine-user-ip",
+        "client-ip",
+        "cf-connecting-ip",
+        "cf-connecting-ipv6",
+        "cf-pseudo-ipv4",
+        "true-client-ip",
+        "fastly-client-ip",
+        "akamai-client-ip",
+    }
+)
+# Spelling used when an address is stored on opt-in; REMOTE_ADDR is not a header.
+REMOTE_ADDR_KEY = "Remote-Addr"
+
+# They describe a request body. A beacon GET has none, yet some WSGI servers
+# (wsgiref, so runserver) invent them; keep them only when a body was announced.
+_BODY_HEADERS = frozenset({"Content-Type", "Content-Length"})
+# Header-name words whose usual spelling is not Title-Case.
+_ACRONYMS = {
+    "Ch": "CH",
+    "Cf": "CF",
+    "Dnt": "DNT",
+    "Gpc": "GPC",
+    "Ip": "IP",
+    "Ipv4": "IPv4",
+    "Ipv6": "IPv6",
+    "Te": "TE",
+    "Ua": "UA",
+    "Wap": "WAP",
+}
+# PostgreSQL refuses NUL in text and jsonb; other C0 controls only make trouble
+# when shown. Tab stays: it is legal in header values.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    site: str = ""
+    path: str = ""
+    referrer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    site: str
+    path: str
+    referrer: str
+    user_agent: str
+    verified: bool
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def capture(request: HttpRequest) -> Hit:
+    """Everything the counter stores about one beacon request."""
+    headers = stored_headers(request)
+    token = _token(request)
+    page = read_token(token) if token is not None else None
+    if page is not None:
+        verified = True
+    else:
+        # No (valid) token: the stylesheet request's Referer is the page itself.
+        page = page_from_url(headers.get("Referer", ""))
+        verified = token is None and not conf.REQUIRE_SIGNATURE
+    return Hit(
+        site=page.site,
+        path=page.path,
+        referrer=page.referrer,
+        user_agent=headers.get("User-Agent", "")[:MAX_USER_AGENT_LENGTH],
+        verified=verified,
+        headers=headers,
+    )
+
+
+def stored_headers(request: HttpRequest) -> dict[str, str]:
+    """The request's headers under canonical names, after the privacy rules."""
+    headers: dict[str, str] = {}
+    redacted = {name.lower() for name in conf.REDACTED_HEADERS}
+    store_address = conf.STORE_CLIENT_IP
+    limit = conf.MAX_HEADERS
+    for name, value in request.headers.items():
+        if name in _BODY_HEADERS and not request.META.get("CONTENT_LENGTH"):
+            continue
+        if len(headers) >= limit:
+            break
+        lowered = name.lower()
+        if len(name) > MAX_HEADER_NAME_LENGTH or _never_stored(lowered) or lowered in redacted:
+            continue
+        if lowered in CLIENT_ADDRESS_HEADERS and not store_address:
+            continue
+        text = clean_text(repair_wsgi_string(value), conf.MAX_HEADER_LENGTH)
+        if lowered == "referer":
+            text = clean_referrer(text)
+        headers[canonical_header_name(name)] = text
+    if store_address and len(headers) < limit:
+        address = request.META.get("REMOTE_ADDR", "")
+        if address:
+            headers[REMOTE_ADDR_KEY] = clean_text(address, conf.MAX_HEADER_LENGTH)
+    return headers
+
+
+def _never_stored(lowered_name: str) -> bool:
+    return (
+        lowered_name in NEVER_STORED
+        or "csrf" in lowered_name
+        or "xsrf" in lowered_name
+        or lowered_name == _csrf_header_name()
+    )
+
+
+def _csrf_header_name() -> str:
+    # CSRF_HEADER_NAME is a META key such as "HTTP_X_CSRFTOKEN".
+    meta_key: str = settings.CSRF_HEADER_NAME
+    return meta_key.removeprefix("HTTP_").replace("_", "-").lower()
+
+
+def canonical_header_name(name: str) -> str:
+    words = name.replace("_", "-").split("-")
+    return "-".join(_ACRONYMS.get(word.title(), word.title()) for word in words)
+
+
+def repair_wsgi_string(value: str) -> str:
+    # WSGI hands headers over as latin-1; browsers send UTF-8. Undo the former
+    # the way Django does for PATH_INFO, replacing bytes that are not UTF-8.
+    try:
+        return value.encode("iso-8859-1").decode("utf-8", errors="replace")
+    except UnicodeEncodeError:
+        return value
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Printable text a database can store, at most ``limit`` characters."""
+    value = _CONTROL_CHARACTERS.sub("", value)
+    # Lone surrogates cannot be encoded as UTF-8, so no database can store them.
+    value = value.encode("utf-8", errors="replace").decode("utf-8")
+    return value[:limit]
+
+
+def clean_referrer(url: str) -> str:
+    """``url`` without credentials, fragment, or query parameters not allowed."""
+    url = clean_text(url, MAX_REFERRER_LENGTH * 2)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return ""
+    netloc = f"{host}:{port}" if port else host
+    query = _allowed_query(parts.query)
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, query, ""))[:MAX_REFERRER_LENGTH]
+
+
+def _allowed_query(query: str) -> str:
+    patterns = [pattern.lower() for pattern in conf.REFERRER_QUERY_ALLOWLIST]
+    if not query or not patterns:
+        return ""
+    kept = [
+        (key, value)
+        for key, value in parse_qsl(query, keep_blank_values=True)
+        if any(fnmatchcase(key.lower(), pattern) for pattern in patterns)
+    ]
+    return urlencode(kept)
+
+
+def page_from_url(url: str) -> Page:
+    """The site and path of a page, from its URL."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return Page()
+    site = f"{host}:{port}" if port else host
+    path = unquote(parts.path, errors="replace")
+    return Page(site=clean_site(site), path=clean_path(path))
+
+
+def clean_site(site: str) -> str:
+    return clean_text(site.lower(), MAX_SITE_LENGTH)
+
+
+def clean_path(path: str) -> str:
+    return clean_text(path, MAX_PATH_LENGTH)
+
+
+def sign_page(page: Page) -> str:
+    """A tamper-proof token naming the page a link was rendered for."""
+    return signing.dumps([page.site, page.path, page.referrer], salt=SIGNING_SALT, compress=True)
+
+
+def read_token(token: str) -> Page | None:
+    """The page a token names, or None when it is forged, truncated or malformed."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        value = signing.loads(token, salt=SIGNING_SALT)
+    except (signing.BadSignature, ValueError, zlib.error):
+        return None
+    if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, str) for v in value)):
+        return None
+    site, path, referrer = value
+    return Page(
+        site=clean_site(site),
+        path=clean_path(path),
+        referrer=clean_text(referrer, MAX_REFERRER_LENGTH),
+    )
+
+
+def _token(request: HttpRequest) -> str | None:
+    # None: no token was sent. "": one was sent but cannot be read.
+    try:
+        return request.GET.get(TOKEN_PARAMETER)
+    except SuspiciousOperation:
+        # Too many parameters: treat the hit as unverifiable rather than lose it.
+        return ""

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+
+# Read on every access, never at import time, so override_settings() just works.
+
+
+class Settings:
+    @property
+    def BASE_URL(self) -> str | None:
+        return getattr(settings, "LAMBDACTR_BASE_URL", None)
+
+    @property
+    def STORE_CLIENT_IP(self) -> bool:
+        return getattr(settings, "LAMBDACTR_STORE_CLIENT_IP", False)
+
+    @property
+    def REFERRER_QUERY_ALLOWLIST(self) -> Sequence[str]:
+        return getattr(settings, "LAMBDACTR_REFERRER_QUERY_ALLOWLIST", ("utm_*",))
+
+    @property
+    def MAX_HEADERS(self) -> int:
+        return getattr(settings, "LAMBDACTR_MAX_HEADERS", 50)
+
+    @property
+    def MAX_HEADER_LENGTH(self) -> int:
+        return getattr(settings, "LAMBDACTR_MAX_HEADER_LENGTH", 1024)
+
+    @property
+    def REDACTED_HEADERS(self) -> Sequence[str]:
+        return getattr(settings, "LAMBDACTR_REDACTED_HEADERS", ())
+
+    @property
+    def REQUIRE_SIGNATURE(self) -> bool:
+        return getattr(settings, "LAMBDACTR_REQUIRE_SIGNATURE", False)
+
+
+conf = Settings()

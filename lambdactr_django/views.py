@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+
+from lambdactr_django.capture import capture
+from lambdactr_django.models import HeaderHit
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt  # so a POST gets 405 rather than a 403 from CsrfViewMiddleware
+@require_safe
+@transaction.non_atomic_requests
+def stylesheet(request: HttpRequest) -> HttpResponseBase:
+    """An empty stylesheet; each GET stores one hit."""
+    if request.method == "GET":
+        record(request)
+    return empty_stylesheet()
+
+
+def record(request: HttpRequest) -> None:
+    # The page embedding the link must never see an error: log and carry on.
+    try:
+        HeaderHit.objects.create_from_hit(capture(request))
+    except Exception:
+        logger.exception("lambdactr: could not store a hit")
+
+
+def empty_stylesheet() -> HttpResponse:
+    response = HttpResponse(b"", content_type="text/css")
+    # A fresh ETag and no-store: the browser must fetch again on every view.
+    response["ETag"] = f'"{secrets.token_hex(16)}"'
+    response["Cache-Control"] = "no-cache, no-store, must-revalidate"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
