@@ -70,6 +70,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # The beacon keeps its connection between requests instead of reconnecting.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # While the database is unreachable a beacon request waits at most this long.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
@@ -89,6 +92,11 @@ STORAGES = {
 }
 
 LAMBDACTR_BASE_URL = env("LAMBDACTR_BASE_URL")
+# Hits that arrive while the database is down wait here for it.
+LAMBDACTR_SPOOL_DIR = env("LAMBDACTR_SPOOL_DIR", default=str(BASE_DIR / "spool"))
+# Per client address per minute; None turns the limit off. The default cache
+# is per process: with several workers use a shared one (Redis, Memcached).
+LAMBDACTR_RATE_LIMIT = env.int("LAMBDACTR_RATE_LIMIT", default=300) or None
 
 LOGGING = {
     "version": 1,

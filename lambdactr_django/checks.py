@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.cache import caches
 from django.core.checks import CheckMessage, Error, Warning
+from django.db import connections, router
 from django.urls import NoReverseMatch, reverse
 
 from lambdactr_django.conf import conf
@@ -93,6 +96,91 @@ def _strings_check(name: str, check_id: str) -> Callable[[], list[CheckMessage]]
     return check
 
 
+def _check_spool_dir() -> list[CheckMessage]:
+    value = conf.SPOOL_DIR
+    if value is None:
+        return [
+            Warning(
+                "LAMBDACTR_SPOOL_DIR is not set: hits that arrive while the database is "
+                "unavailable are lost (and counted in the log).",
+                hint="Set it to a directory the web server can write, kept across restarts.",
+                id="lambdactr_django.W101",
+            )
+        ]
+    if isinstance(value, str | os.PathLike) and os.path.isabs(value):
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_SPOOL_DIR should be None or an absolute path, not {value!r}.",
+            id="lambdactr_django.E101",
+        )
+    ]
+
+
+def _check_db_timeout() -> list[CheckMessage]:
+    value = conf.DB_TIMEOUT
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 60:
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_DB_TIMEOUT should be a number of seconds above 0 and at most 60, "
+            f"not {value!r}.",
+            id="lambdactr_django.E103",
+        )
+    ]
+
+
+def _check_rate_limit() -> list[CheckMessage]:
+    value = conf.RATE_LIMIT
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_RATE_LIMIT should be None or a positive integer, not {value!r}.",
+            id="lambdactr_django.E104",
+        )
+    ]
+
+
+def _check_rate_limit_cache() -> list[CheckMessage]:
+    alias = conf.RATE_LIMIT_CACHE
+    if conf.RATE_LIMIT is None:
+        return []
+    backend = caches.settings.get(alias, {}).get("BACKEND", "") if isinstance(alias, str) else ""
+    if backend and not backend.endswith("DatabaseCache"):
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_RATE_LIMIT_CACHE should name a cache in CACHES that is not "
+            f"DatabaseCache, not {alias!r}.",
+            hint="The rate limit's keys are kept out of the database.",
+            id="lambdactr_django.E105",
+        )
+    ]
+
+
+def _check_connect_timeout() -> list[CheckMessage]:
+    from lambdactr_django.models import HeaderHit
+
+    database = connections[router.db_for_write(HeaderHit)].settings_dict
+    if "postgresql" not in database.get("ENGINE", ""):
+        return []
+    timeout = database.get("OPTIONS", {}).get("connect_timeout")
+    try:
+        if timeout is not None and 0 < float(timeout) <= 10:
+            return []
+    except (TypeError, ValueError):
+        pass
+    return [
+        Warning(
+            "The database the counter writes to has no short connect_timeout: while it "
+            "is unreachable each beacon request can hold a worker for minutes.",
+            hint='Add "connect_timeout": 2 to its OPTIONS.',
+            id="lambdactr_django.W102",
+        )
+    ]
+
+
 # Ids are stable and never reused.
 _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_base_url,
@@ -102,4 +190,10 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _positive_int_check("MAX_HEADER_LENGTH", "lambdactr_django.E005"),
     _strings_check("REDACTED_HEADERS", "lambdactr_django.E006"),
     _bool_check("REQUIRE_SIGNATURE", "lambdactr_django.E007"),
+    _check_spool_dir,
+    _positive_int_check("SPOOL_MAX_BYTES", "lambdactr_django.E102"),
+    _check_db_timeout,
+    _check_rate_limit,
+    _check_rate_limit_cache,
+    _check_connect_timeout,
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -35,6 +36,26 @@ class Settings:
     @property
     def REQUIRE_SIGNATURE(self) -> bool:
         return getattr(settings, "LAMBDACTR_REQUIRE_SIGNATURE", False)
+
+    @property
+    def SPOOL_DIR(self) -> str | os.PathLike[str] | None:
+        return getattr(settings, "LAMBDACTR_SPOOL_DIR", None)
+
+    @property
+    def SPOOL_MAX_BYTES(self) -> int:
+        return getattr(settings, "LAMBDACTR_SPOOL_MAX_BYTES", 64 * 1024 * 1024)
+
+    @property
+    def DB_TIMEOUT(self) -> float:
+        return getattr(settings, "LAMBDACTR_DB_TIMEOUT", 2.0)
+
+    @property
+    def RATE_LIMIT(self) -> int | None:
+        return getattr(settings, "LAMBDACTR_RATE_LIMIT", 300)
+
+    @property
+    def RATE_LIMIT_CACHE(self) -> str:
+        return getattr(settings, "LAMBDACTR_RATE_LIMIT_CACHE", "default")
 
 
 conf = Settings()

@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from lambdactr_django import ratelimit, spool
 from lambdactr_django.capture import capture
-from lambdactr_django.models import HeaderHit
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +26,10 @@ def stylesheet(request: HttpRequest) -> HttpResponseBase:
 
 def record(request: HttpRequest) -> None:
     # The page embedding the link must never see an error: log and carry on.
+    # A refused or spooled hit gets the same answer as a stored one.
     try:
-        HeaderHit.objects.create_from_hit(capture(request))
+        if ratelimit.allow(request):
+            spool.save(capture(request))
     except Exception:
         logger.exception("lambdactr: could not store a hit")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import environ
 
 env = environ.Env()
@@ -11,6 +13,8 @@ DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1", "blog.example", "counter.example"]
 
 DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 2
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,3 +58,6 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "static/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests that look into the spool override this with their own directory.
+LAMBDACTR_SPOOL_DIR = tempfile.mkdtemp(prefix="lambdactr-test-spool-")

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from lambdactr_django.checks import check_settings
+
+
+def ids(**settings: Any) -> list[str]:
+    with override_settings(**settings):
+        return [message.id for message in check_settings() if message.id]
+
+
+def test_the_test_settings_pass() -> None:
+    assert ids() == []
+
+
+def test_w101_no_spool_dir() -> None:
+    assert ids(LAMBDACTR_SPOOL_DIR=None) == ["lambdactr_django.W101"]
+
+
+@pytest.mark.parametrize("value", ["relative/spool", 3, ""])
+def test_e101_spool_dir(value: object) -> None:
+    assert ids(LAMBDACTR_SPOOL_DIR=value) == ["lambdactr_django.E101"]
+
+
+@pytest.mark.parametrize("value", [0, -1, "64M", True])
+def test_e102_spool_max_bytes(value: object) -> None:
+    assert ids(LAMBDACTR_SPOOL_MAX_BYTES=value) == ["lambdactr_django.E102"]
+
+
+@pytest.mark.parametrize("value", [0, -1.5, "2", None, 61])
+def test_e103_db_timeout(value: object) -> None:
+    assert ids(LAMBDACTR_DB_TIMEOUT=value) == ["lambdactr_django.E103"]
+
+
+@pytest.mark.parametrize("value", [0, -5, "300", 2.5, True])
+def test_e104_rate_limit(value: object) -> None:
+    assert ids(LAMBDACTR_RATE_LIMIT=value) == ["lambdactr_django.E104"]
+
+
+def test_e105_rate_limit_cache_missing() -> None:
+    assert ids(LAMBDACTR_RATE_LIMIT_CACHE="nope") == ["lambdactr_django.E105"]
+
+
+def test_e105_rate_limit_cache_in_the_database() -> None:
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "db": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"},
+    }
+    assert ids(CACHES=caches, LAMBDACTR_RATE_LIMIT_CACHE="db") == ["lambdactr_django.E105"]
+
+
+def test_e105_not_checked_without_a_limit() -> None:
+    assert ids(LAMBDACTR_RATE_LIMIT=None, LAMBDACTR_RATE_LIMIT_CACHE="nope") == []
+
+
+@pytest.mark.parametrize("options", [{}, {"connect_timeout": 0}, {"connect_timeout": 300}])
+def test_w102_postgresql_without_a_short_connect_timeout(
+    options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connections
+
+    settings_dict = dict(connections["default"].settings_dict)
+    settings_dict.update(ENGINE="django.db.backends.postgresql", OPTIONS=options)
+    monkeypatch.setattr(connections["default"], "settings_dict", settings_dict)
+
+    assert ids() == ["lambdactr_django.W102"]
+
+
+def test_w102_quiet_with_a_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import connections
+
+    settings_dict = dict(connections["default"].settings_dict)
+    settings_dict.update(ENGINE="django.db.backends.postgresql", OPTIONS={"connect_timeout": 2})
+    monkeypatch.setattr(connections["default"], "settings_dict", settings_dict)
+
+    assert ids() == []
