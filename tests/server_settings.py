@@ -1,0 +1,23 @@
+"""Settings for a real server (gunicorn) started by the tests, read from the environment."""
+
+from __future__ import annotations
+
+from tests.settings import *  # noqa: F403
+from tests.settings import env
+
+DATABASES = {"default": env.db("SERVER_DATABASE_URL")}
+DATABASES["default"]["CONN_MAX_AGE"] = 60
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    DATABASES["default"]["OPTIONS"] = {"connect_timeout": 2}
+
+LAMBDACTR_SPOOL_DIR = env("LAMBDACTR_SPOOL_DIR")
+LAMBDACTR_RATE_LIMIT = env.int("LAMBDACTR_RATE_LIMIT", default=0) or None
+LAMBDACTR_DB_TIMEOUT = env.float("LAMBDACTR_DB_TIMEOUT", default=2.0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"lambdactr_django": {"handlers": ["console"], "level": "INFO"}},
+}
