@@ -107,6 +107,7 @@ class Gunicorn:
                 str(self.access_log),
                 "--access-logformat",
                 '%(s)s "%(r)s"',
+                "--capture-output",
                 "--error-logfile",
                 str(self.error_log),
                 "--graceful-timeout",
