@@ -5,8 +5,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import SuspiciousOperation
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
@@ -82,11 +83,11 @@ class DateFilter(admin.SimpleListFilter):
         if self.value() in self.presets:
             start = today - dt.timedelta(days=self.presets[str(self.value())])
         else:
-            start = parse_date(self.used_parameters.get(self.since_parameter) or "")
-            end = parse_date(self.used_parameters.get(self.until_parameter) or "")
+            start = _date(self.used_parameters.get(self.since_parameter))
+            end = _date(self.used_parameters.get(self.until_parameter))
         if start:
             queryset = queryset.filter(created_at__gte=_start_of(start))
-        if end:
+        if end and end < dt.date.max:
             queryset = queryset.filter(created_at__lt=_start_of(end + dt.timedelta(days=1)))
         return queryset
 
@@ -95,6 +96,14 @@ class DateFilter(admin.SimpleListFilter):
             "since": self.used_parameters.get(self.since_parameter, ""),
             "until": self.used_parameters.get(self.until_parameter, ""),
         }
+
+
+def _date(value: str | None) -> dt.date | None:
+    # parse_date raises on well-formed impossible dates such as 2026-13-45.
+    try:
+        return parse_date(value or "")
+    except ValueError:
+        return None
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -183,6 +192,19 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # Only the list filters filter: a hand-made ?path__regex=( or
+        # ?headers__a=... would reach the database as it stands (a 500 at best).
+        return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponseBase:
+        # PostgreSQL refuses NUL in text; a filter or search carrying one is a bad request.
+        if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
+            raise SuspiciousOperation("NUL in the page views list query")
+        return super().changelist_view(request, extra_context)
 
     def has_change_permission(self, request: HttpRequest, obj: HeaderHit | None = None) -> bool:
         return False
