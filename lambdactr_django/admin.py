@@ -193,10 +193,19 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        # Only the list filters filter: a hand-made ?path__regex=( or
-        # ?headers__a=... would reach the database as it stands (a 500 at best).
-        return False
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # Only what the list filters read: a hand-made ?path__regex=( or
+        # ?headers__a=... would otherwise reach the database as it stands.
+        simple: set[str] = {DateFilter.since_parameter, DateFilter.until_parameter}
+        fields: set[str] = set()
+        for spec in self.list_filter:
+            if isinstance(spec, type) and issubclass(spec, admin.SimpleListFilter):
+                simple.add(str(spec.parameter_name))
+            else:
+                fields.add(spec if isinstance(spec, str) else spec[0])  # type: ignore[index]
+        if lookup in simple:
+            return True
+        return lookup.split("__", 1)[0] in fields and super().lookup_allowed(lookup, value, request)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -34,8 +35,19 @@ def record(request: HttpRequest) -> None:
         logger.exception("lambdactr: could not store a hit")
 
 
+class CookielessResponse(HttpResponse):
+    # The beacon never sets a cookie, whatever a middleware wants: CSRF
+    # middleware renews a malformed csrftoken cookie, session middleware
+    # deletes an empty session's.
+    def set_cookie(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def delete_cookie(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 def empty_stylesheet() -> HttpResponse:
-    response = HttpResponse(b"", content_type="text/css")
+    response = CookielessResponse(b"", content_type="text/css")
     # A fresh ETag and no-store: the browser must fetch again on every view.
     response["ETag"] = f'"{secrets.token_hex(16)}"'
     response["Cache-Control"] = "no-cache, no-store, must-revalidate"

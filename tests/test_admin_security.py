@@ -162,3 +162,25 @@ def test_the_beacon_reflects_nothing_and_sets_no_cookie(client: Client) -> None:
     assert not response.cookies
     assert response["Content-Type"] == "text/css"
     assert HeaderHit.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "cookies",
+    [
+        {"csrftoken": "short"},
+        {"csrftoken": "x" * 32},
+        {"sessionid": "x"},
+        {"sessionid": "a" * 32},
+        {"sessionid": "a" * 32, "csrftoken": "\u00e9" * 40},
+    ],
+)
+def test_the_beacon_sets_no_cookie_whatever_cookies_it_gets(
+    client: Client, cookies: dict[str, str]
+) -> None:
+    for name, value in cookies.items():
+        client.cookies[name] = value
+
+    response = client.get("/ctr/s.css")
+
+    assert response.status_code == 200
+    assert not response.cookies
