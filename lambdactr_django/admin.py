@@ -1,17 +1,32 @@
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.utils import timezone
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from lambdactr_django import days, export, stats
+from lambdactr_django.capture import VIEW, VISITOR
+from lambdactr_django.chart import bar_chart
 from lambdactr_django.models import HeaderHit
 
 
@@ -76,19 +91,14 @@ class DateFilter(admin.SimpleListFilter):
         return [("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
-        today = timezone.localdate()
-        start: dt.date | None = None
-        end: dt.date | None = None
-        if self.value() in self.presets:
-            start = today - dt.timedelta(days=self.presets[str(self.value())])
-        else:
-            start = parse_date(self.used_parameters.get(self.since_parameter) or "")
-            end = parse_date(self.used_parameters.get(self.until_parameter) or "")
-        if start:
-            queryset = queryset.filter(created_at__gte=_start_of(start))
-        if end:
-            queryset = queryset.filter(created_at__lt=_start_of(end + dt.timedelta(days=1)))
-        return queryset
+        return stats.between(queryset, *self.days())
+
+    def days(self) -> tuple[dt.date | None, dt.date | None]:
+        return requested_days(
+            self.value(),
+            self.used_parameters.get(self.since_parameter),
+            self.used_parameters.get(self.until_parameter),
+        )
 
     def range_values(self) -> dict[str, str]:
         return {
@@ -97,8 +107,20 @@ class DateFilter(admin.SimpleListFilter):
         }
 
 
-def _start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+def requested_days(
+    preset: str | None, since: str | None, until: str | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day the date filter asks for; None where it is open."""
+    if preset in DateFilter.presets:
+        return days.last_days(DateFilter.presets[preset] + 1)
+    return _date(since), _date(until)
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return parse_date(value or "")
+    except ValueError:  # well-formed but impossible, such as 2025-02-30
+        return None
 
 
 class SiteFilter(admin.SimpleListFilter):
@@ -161,18 +183,102 @@ class VerifiedFilter(admin.SimpleListFilter):
         return queryset.filter(verified=self.value() != "no")
 
 
+class TrafficFilter(admin.SimpleListFilter):
+    """Shows people unless asked for bots, prefetches or everything: the same classes
+    the statistics count."""
+
+    title = "traffic"
+    parameter_name = "traffic"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (stats.BOT, "Bots"),
+            (stats.PREFETCH, "Prefetches and prerenders"),
+            (stats.ALL, "All"),
+        ]
+
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+        yield {
+            "selected": self.traffic() == stats.HUMAN,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "People",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def traffic(self) -> str:
+        return traffic_of(self.value())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
+        return stats.of_traffic(queryset, self.traffic())
+
+
+def traffic_of(value: str | None) -> str:
+    return value if value in stats.TRAFFIC else stats.HUMAN
+
+
+# Query parameters of the hit list selecting a field's value; see list_filter.
+_LOOKUP_PARAMETERS = {
+    "site": "site",
+    "path": "path",
+    "referrer_host": "referrer_host",
+    "browser": "browser",
+    "os": "os",
+    "device": "device__exact",
+    "bot_reason": "bot_reason__exact",
+    "kind": "kind__exact",
+    "traffic": "traffic",
+}
+
+
 @admin.register(HeaderHit)
 class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["created_at", "site", "path", "referrer", "user_agent"]
-    list_filter = [DateFilter, SiteFilter, ExternalReferrerFilter, VerifiedFilter]
+    list_display = [
+        "created_at",
+        "kind",
+        "site",
+        "path",
+        "referrer",
+        "browser",
+        "os",
+        "device",
+        "traffic_label",
+    ]
+    list_filter = [
+        DateFilter,
+        SiteFilter,
+        TrafficFilter,
+        "kind",
+        "device",
+        "browser",
+        "os",
+        "bot_reason",
+        "resource",
+        ExternalReferrerFilter,
+        VerifiedFilter,
+    ]
     search_fields = ["path", "referrer", "user_agent"]
     fields = [
         "id",
         "created_at",
+        "kind",
+        "resource",
         "site",
         "path",
         "referrer",
         "user_agent",
+        "browser",
+        "os",
+        "device",
+        "is_bot",
+        "bot_reason",
+        "prefetch",
+        "dnt",
+        "gpc",
         "verified",
         "headers_table",
     ]
@@ -180,12 +286,19 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_per_page = 50
     # An exact COUNT(*) of a large log table on every page is the slowest query here.
     show_full_result_count = False
+    change_list_template = "lambdactr_django/admin/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: HeaderHit | None = None) -> bool:
         return False
+
+    @admin.display(description="traffic")
+    def traffic_label(self, obj: HeaderHit) -> str:
+        if obj.is_bot:
+            return f"bot: {obj.get_bot_reason_display()}"
+        return obj.prefetch or "person"
 
     @admin.display(description="headers")
     def headers_table(self, obj: HeaderHit) -> SafeString:
@@ -199,3 +312,142 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             '<th scope="col">Value</th></tr></thead><tbody>{}</tbody></table>',
             rows,
         )
+
+    def get_urls(self) -> list[URLPattern]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap: Callable[..., Any] = self.admin_site.admin_view
+        return [
+            path("statistics/", wrap(self.statistics_view), name=f"{prefix}_statistics"),
+            path("export/<str:file_format>/", wrap(self.export_view), name=f"{prefix}_export"),
+            *super().get_urls(),
+        ]
+
+    def statistics_view(self, request: HttpRequest) -> HttpResponseBase:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        traffic = traffic_of(request.GET.get(TrafficFilter.parameter_name))
+        try:
+            # Every traffic class, so the page can show the share of bots and prefetches.
+            every = self.filtered_hits(request, {TrafficFilter.parameter_name: stats.ALL})
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(self._url("changelist") + "?e=1")
+        start, end = requested_days(
+            request.GET.get(DateFilter.parameter_name),
+            request.GET.get(DateFilter.since_parameter),
+            request.GET.get(DateFilter.until_parameter),
+        )
+        report = stats.report(every, traffic, start, end)
+        link = _HitListLinks(self._url("changelist"), self._url("statistics"), request.GET)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Statistics",
+            "report": report,
+            "chart": bar_chart(report.days),
+            "totals": {
+                "views": (report.views, link(kind=VIEW)),
+                "visitors": (report.visitors, link(kind=VISITOR)),
+            },
+            "sections": [
+                ("Top pages", "Page", False, _linked(report.pages, link)),
+                ("Top referrers", "Host", False, _linked(report.referrers, link)),
+                ("Browsers", "Browser", True, _linked(report.browsers, link)),
+                ("Operating systems", "OS", True, _linked(report.systems, link)),
+                ("Devices", "Device", True, _linked(report.devices, link)),
+            ],
+            "traffic_rows": _linked(report.traffic_classes, link),
+            "bot_reason_rows": _linked(report.bot_reasons, link, traffic=stats.BOT),
+            "traffic_choices": [
+                (value, label, link.to_traffic(value), value == traffic)
+                for value, label in stats.TRAFFIC.items()
+            ],
+            "hit_list_url": link(),
+            "export_csv_url": link.other(self._url("export", file_format="csv")),
+            "export_jsonl_url": link.other(self._url("export", file_format="jsonl")),
+        }
+        return TemplateResponse(request, "lambdactr_django/admin/statistics.html", context)
+
+    def export_view(self, request: HttpRequest, file_format: str) -> HttpResponseBase:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if file_format not in _EXPORT_FORMATS:
+            return HttpResponse(status=404)
+        try:
+            hits = self.filtered_hits(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(self._url("changelist") + "?e=1")
+        lines, content_type, extension = _EXPORT_FORMATS[file_format]
+        response = StreamingHttpResponse(lines(export.rows(hits)), content_type=content_type)
+        filename = f"page-views-{days.today():%Y%m%d}.{extension}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def filtered_hits(
+        self, request: HttpRequest, overrides: dict[str, str] | None = None
+    ) -> QuerySet[HeaderHit]:
+        """The hits the hit list shows for this request's filters and search."""
+        if overrides:
+            request = copy.copy(request)
+            query = request.GET.copy()
+            query.update(overrides)
+            request.GET = query
+        return self.get_changelist_instance(request).get_queryset(request)
+
+    def _url(self, view: str, **kwargs: str) -> str:
+        name = f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{view}"
+        return reverse(name, kwargs=kwargs or None)
+
+
+_EXPORT_FORMATS: dict[str, tuple[Callable[..., Iterator[str]], str, str]] = {
+    "csv": (export.csv_lines, "text/csv; charset=utf-8", "csv"),
+    "jsonl": (export.json_lines, "application/jsonl; charset=utf-8", "jsonl"),
+}
+
+
+class _HitListLinks:
+    """URLs of the hit list (and export) with the page's filters plus a few more."""
+
+    def __init__(self, changelist_url: str, statistics_url: str, query: QueryDict) -> None:
+        self.changelist_url = changelist_url
+        self.statistics_url = statistics_url
+        # The page number and the list's error flag mean nothing on another page.
+        self.query = {k: v for k, v in query.items() if k not in ("p", "e")}
+
+    def __call__(self, **lookups: str) -> str:
+        query = dict(self.query)
+        for name, value in lookups.items():
+            query[_LOOKUP_PARAMETERS[name]] = value
+        return self._url(self.changelist_url, query)
+
+    def to_traffic(self, traffic: str) -> str:
+        query = {k: v for k, v in self.query.items() if k != TrafficFilter.parameter_name}
+        if traffic != stats.HUMAN:
+            query[TrafficFilter.parameter_name] = traffic
+        return self._url(self.statistics_url, query)
+
+    def other(self, url: str) -> str:
+        return self._url(url, self.query)
+
+    @staticmethod
+    def _url(url: str, query: dict[str, str]) -> str:
+        return f"{url}?{urlencode(query)}" if query else url
+
+
+def _linked(
+    rows: list[stats.Row], link: _HitListLinks, traffic: str | None = None
+) -> list[dict[str, Any]]:
+    linked = []
+    for row in rows:
+        lookups = dict(row.lookups)
+        if traffic is not None:
+            lookups["traffic"] = traffic
+        linked.append(
+            {
+                "label": row.label,
+                "views": row.views,
+                "visitors": row.visitors,
+                "views_url": link(kind=VIEW, **lookups),
+                "visitors_url": link(kind=VISITOR, **lookups),
+            }
+        )
+    return linked
