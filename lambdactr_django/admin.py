@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from lambdactr_django import days, export, stats
+from lambdactr_django import classify, days, export, stats
 from lambdactr_django.capture import VIEW, VISITOR
 from lambdactr_django.chart import bar_chart
 from lambdactr_django.models import HeaderHit
@@ -244,7 +244,6 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "path",
         "referrer",
         "browser",
-        "os",
         "device",
         "traffic_label",
     ]
@@ -356,7 +355,10 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 ("Devices", "Device", True, _linked(report.devices, link)),
             ],
             "traffic_rows": _linked(report.traffic_classes, link),
-            "bot_reason_rows": _linked(report.bot_reasons, link, traffic=stats.BOT),
+            "bot_reason_rows": [
+                {**row, "label": classify.BOT_REASONS.get(row["label"], row["label"])}
+                for row in _linked(report.bot_reasons, link, traffic=stats.BOT)
+            ],
             "traffic_choices": [
                 (value, label, link.to_traffic(value), value == traffic)
                 for value, label in stats.TRAFFIC.items()

@@ -105,7 +105,7 @@ class HeaderHit(models.Model):
         "bot reason",
         max_length=32,
         blank=True,
-        choices=[("", "-"), *classify.BOT_REASONS.items()],
+        choices=[("", "none"), *classify.BOT_REASONS.items()],
     )
     prefetch = models.CharField(max_length=16, choices=Prefetch.choices, blank=True)
     dnt = models.BooleanField("DNT", default=False, help_text="The browser sent DNT: 1.")
