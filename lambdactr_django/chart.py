@@ -19,6 +19,7 @@ RIGHT = 8
 TOP = 12
 BOTTOM = 28  # room for the dates
 MAX_DATE_LABELS = 8
+MAX_BAR_WIDTH = 48  # a week's bars would otherwise be slabs
 
 
 def bar_chart(series: Sequence[Day]) -> SafeString:
@@ -27,6 +28,7 @@ def bar_chart(series: Sequence[Day]) -> SafeString:
     plot_height = HEIGHT - TOP - BOTTOM
     top = nice_ceiling(max((max(d.views, d.visitors) for d in series), default=0))
     slot = plot_width / max(len(series), 1)
+    bar = min(slot * 0.8, MAX_BAR_WIDTH)
 
     def y(value: int) -> float:
         return TOP + plot_height * (1 - value / top)
@@ -48,13 +50,13 @@ def bar_chart(series: Sequence[Day]) -> SafeString:
                 d.day.isoformat(),
                 d.views,
                 d.visitors,
-                _n(LEFT + i * slot + slot * 0.1),
+                _n(LEFT + (i + 0.5) * slot - bar / 2),
                 _n(y(d.views)),
-                _n(slot * 0.8),
+                _n(bar),
                 _n(TOP + plot_height - y(d.views)),
-                _n(LEFT + i * slot + slot * 0.3),
+                _n(LEFT + (i + 0.5) * slot - bar / 4),
                 _n(y(d.visitors)),
-                _n(slot * 0.4),
+                _n(bar / 2),
                 _n(TOP + plot_height - y(d.visitors)),
             )
             for i, d in enumerate(series)
