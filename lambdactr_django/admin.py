@@ -354,11 +354,7 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 ("Operating systems", "OS", True, _linked(report.systems, link)),
                 ("Devices", "Device", True, _linked(report.devices, link)),
             ],
-            "traffic_rows": _linked(report.traffic_classes, link),
-            "bot_reason_rows": [
-                {**row, "label": classify.BOT_REASONS.get(row["label"], row["label"])}
-                for row in _linked(report.bot_reasons, link, traffic=stats.BOT)
-            ],
+            "traffic_rows": _traffic_rows(report, link),
             "traffic_choices": [
                 (value, label, link.to_traffic(value), value == traffic)
                 for value, label in stats.TRAFFIC.items()
@@ -433,6 +429,22 @@ class _HitListLinks:
     @staticmethod
     def _url(url: str, query: dict[str, str]) -> str:
         return f"{url}?{urlencode(query)}" if query else url
+
+
+def _traffic_rows(report: stats.Report, link: _HitListLinks) -> list[dict[str, Any]]:
+    # Each bot reason right under the bots it splits.
+    reasons = [
+        {**row, "label": classify.BOT_REASONS.get(row["label"], row["label"]), "reason": True}
+        for row in _linked(report.bot_reasons, link, traffic=stats.BOT)
+    ]
+    rows: list[dict[str, Any]] = []
+    for source, row in zip(
+        report.traffic_classes, _linked(report.traffic_classes, link), strict=True
+    ):
+        rows.append(row)
+        if source.lookups.get("traffic") == stats.BOT:
+            rows.extend(reasons)
+    return rows
 
 
 def _linked(

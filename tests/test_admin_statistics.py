@@ -181,3 +181,14 @@ def test_the_hit_list_shows_people_by_default(admin_client: Client) -> None:
     everyone = admin_client.get(f"{HIT_LIST}?traffic=all&verified=all").context["cl"].result_count
     assert people == HeaderHit.objects.filter(is_bot=False, prefetch="", verified=True).count()
     assert everyone == HeaderHit.objects.count()
+
+
+def test_bot_reasons_sit_under_bots_and_link_to_them(admin_client: Client) -> None:
+    _data()
+    response = admin_client.get(STATISTICS)
+    labels = [row["label"] for row in response.context["traffic_rows"]]
+    assert labels == ["people", "bots", "crawler user agent", "prefetches"]
+    html = response.content.decode()
+    assert (
+        f'href="{HIT_LIST}?kind__exact=view&amp;bot_reason__exact=crawler&amp;traffic=bot"' in html
+    )
