@@ -82,11 +82,13 @@ class DateFilter(admin.SimpleListFilter):
         if self.value() in self.presets:
             start = today - dt.timedelta(days=self.presets[str(self.value())])
         else:
-            start = parse_date(self.used_parameters.get(self.since_parameter) or "")
-            end = parse_date(self.used_parameters.get(self.until_parameter) or "")
-        if start:
+            start = _day(self.used_parameters.get(self.since_parameter))
+            end = _day(self.used_parameters.get(self.until_parameter))
+        # The first and last days Python can hold mean "no bound": one day
+        # beyond them, or its midnight in UTC, cannot be represented.
+        if start and start > dt.date.min:
             queryset = queryset.filter(created_at__gte=_start_of(start))
-        if end:
+        if end and end < dt.date.max:
             queryset = queryset.filter(created_at__lt=_start_of(end + dt.timedelta(days=1)))
         return queryset
 
@@ -95,6 +97,15 @@ class DateFilter(admin.SimpleListFilter):
             "since": self.used_parameters.get(self.since_parameter, ""),
             "until": self.used_parameters.get(self.until_parameter, ""),
         }
+
+
+def _day(value: str | None) -> dt.date | None:
+    # The range comes from an editable URL: a day that does not exist, such as
+    # 2024-02-30, is ignored like any other malformed one rather than a 500.
+    try:
+        return parse_date(value or "")
+    except ValueError:
+        return None
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -178,6 +189,10 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ]
     readonly_fields = fields
     list_per_page = 50
+
+    class Media:
+        css = {"all": ["lambdactr_django/admin.css"]}
+
     # An exact COUNT(*) of a large log table on every page is the slowest query here.
     show_full_result_count = False
 
