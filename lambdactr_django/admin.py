@@ -283,6 +283,10 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ]
     readonly_fields = fields
     list_per_page = 50
+
+    class Media:
+        css = {"all": ["lambdactr_django/admin.css"]}
+
     # An exact COUNT(*) of a large log table on every page is the slowest query here.
     show_full_result_count = False
     change_list_template = "lambdactr_django/admin/change_list.html"

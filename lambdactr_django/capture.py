@@ -10,7 +10,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core import signing
@@ -267,11 +267,9 @@ def clean_referrer(url: str) -> str:
     url = clean_text(url, MAX_REFERRER_LENGTH * 2)
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
+        netloc = _host_and_port(parts)
     except ValueError:
         return ""
-    netloc = f"{host}:{port}" if port else host
     query = _allowed_query(parts.query)
     return urlunsplit((parts.scheme.lower(), netloc, parts.path, query, ""))[:MAX_REFERRER_LENGTH]
 
@@ -292,13 +290,22 @@ def page_from_url(url: str) -> Page:
     """The site and path of a page, from its URL."""
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
+        site = _host_and_port(parts)
     except ValueError:
         return Page()
-    site = f"{host}:{port}" if port else host
     path = unquote(parts.path, errors="replace")
     return Page(site=clean_site(site), path=clean_path(path))
+
+
+def _host_and_port(parts: SplitResult) -> str:
+    # Raises ValueError for a port that is not a number or out of range.
+    host = parts.hostname or ""
+    port = parts.port
+    if ":" in host:
+        # An IPv6 address keeps its brackets, as in the Host header the
+        # template tag signs, so both name the site the same way.
+        host = f"[{host}]"
+    return f"{host}:{port}" if port else host
 
 
 def clean_site(site: str) -> str:

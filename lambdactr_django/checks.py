@@ -3,12 +3,12 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.checks import CheckMessage, Error, Warning
 from django.urls import NoReverseMatch, reverse
 
 from lambdactr_django.conf import conf
+from lambdactr_django.links import is_base_url
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -38,17 +38,8 @@ def check_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
 
 def _check_base_url() -> list[CheckMessage]:
     value = conf.BASE_URL
-    if value is None:
+    if value is None or is_base_url(value):
         return []
-    if isinstance(value, str):
-        parts = urlsplit(value)
-        if (
-            parts.scheme in ("http", "https")
-            and parts.netloc
-            and not parts.query
-            and not parts.fragment
-        ):
-            return []
     return [
         Error(
             "LAMBDACTR_BASE_URL should be None or an absolute http(s) URL "

@@ -53,6 +53,23 @@ def external_referrer(referer: str, host: str) -> str:
     return referrer
 
 
+def is_base_url(value: object) -> bool:
+    """True for an absolute http(s) URL without query or fragment, as the counter's address."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        # An unbalanced IPv6 bracket, say.
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and not parts.query
+        and not parts.fragment
+    )
+
+
 def stylesheet_url(page: Page | None, base_url: str | None = None) -> str:
     """The beacon URL, signed for ``page`` when one is given."""
     return _url("lambdactr:stylesheet", base_url, _page_query(page))

@@ -54,9 +54,11 @@ def between(
     queryset: QuerySet[HeaderHit], start: dt.date | None, end: dt.date | None
 ) -> QuerySet[HeaderHit]:
     """Hits from the start of ``start`` to the end of ``end``, in the site's time zone."""
-    if start is not None:
+    # The first and last days Python can hold mean "no bound": one day beyond
+    # them, or their midnight in UTC, cannot be represented.
+    if start is not None and start > dt.date.min:
         queryset = queryset.filter(created_at__gte=days.start_of(start))
-    if end is not None:
+    if end is not None and end < dt.date.max:
         queryset = queryset.filter(created_at__lt=days.start_of(end + dt.timedelta(days=1)))
     return queryset
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lambdactr_django.capture import Page, page_from_url
 from lambdactr_django.conf import conf
-from lambdactr_django.links import image_html, image_url, links_html
+from lambdactr_django.links import image_html, image_url, is_base_url, links_html
 
 
 class Command(BaseCommand):
@@ -51,6 +51,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "A static page needs the counter's absolute address: pass --base-url "
                 "https://counter.example or set LAMBDACTR_BASE_URL."
+            )
+        if not is_base_url(base_url):
+            # The link goes into pages served elsewhere: a relative href would count nothing.
+            raise CommandError(
+                "The counter's address should be an absolute http(s) URL such as "
+                f"https://counter.example, not {base_url!r}."
             )
         if not pages:
             self.stdout.write(self._html(None, base_url, image))
