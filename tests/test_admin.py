@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from lambdactr_django.admin import HeaderHitAdmin
 from lambdactr_django.models import HeaderHit
+from tests.hits import CHROME, STYLESHEET_HEADERS
 
 pytestmark = pytest.mark.django_db
 
@@ -114,29 +115,62 @@ def test_no_add_button(admin_client: Client) -> None:
 # The changelist
 
 
+def cell(column: str, text: str) -> str:
+    # The whole cell: the filters list most of these values too.
+    return f'<td class="field-{column}">{text}</td>'
+
+
 def test_changelist_shows_the_hit_columns(admin_client: Client) -> None:
     HeaderHit.objects.create(
         site="blog.example",
         path="/posts/1/",
         referrer="https://news.example/",
-        user_agent="Mozilla/5.0 Test",
+        user_agent=CHROME,
+        browser="Chrome",
+        os="Windows",
+        device="desktop",
         created_at=at(dt.date(2024, 3, 10)),
     )
 
     content = admin_client.get(CHANGELIST).content.decode()
 
-    for text in ("blog.example", "/posts/1/", "https://news.example/", "Mozilla/5.0 Test"):
-        assert f">{text}<" in content
+    for column, text in (
+        ("kind", "page view"),
+        ("site", "blog.example"),
+        ("path", "/posts/1/"),
+        ("referrer", "https://news.example/"),
+        ("browser", "Chrome"),
+        ("device", "desktop"),
+        ("traffic_label", "person"),
+    ):
+        assert cell(column, text) in content
+
+
+def test_traffic_column_names_bots_and_prefetches(admin_client: Client) -> None:
+    HeaderHit.objects.create(path="/bot/", is_bot=True, bot_reason="crawler", device="bot")
+    HeaderHit.objects.create(path="/prefetch/", prefetch="prerender")
+
+    content = admin_client.get(CHANGELIST, {"traffic": "all"}).content.decode()
+
+    assert cell("traffic_label", "bot: crawler user agent") in content
+    assert cell("traffic_label", "prerender") in content
 
 
 def test_filters_are_offered(admin_client: Client) -> None:
-    HeaderHit.objects.create(site="blog.example")
+    HeaderHit.objects.create(site="blog.example", browser="Chrome", os="Windows")
 
     response = admin_client.get(CHANGELIST)
 
     assert [spec.title for spec in response.context["cl"].filter_specs] == [
         "date",
         "site",
+        "traffic",
+        "kind",
+        "device",
+        "browser",
+        "OS",
+        "bot reason",
+        "loaded as",
         "external referrer",
         "signature",
     ]
@@ -148,6 +182,15 @@ def test_filters_are_offered(admin_client: Client) -> None:
         '<input type="date" name="since" value="">',
         '<input type="date" name="until" value="">',
         'href="?site=blog.example">blog.example</a>',
+        'href="?traffic=bot">Bots</a>',
+        'href="?traffic=prefetch">Prefetches and prerenders</a>',
+        'href="?traffic=all">All</a>',
+        'href="?kind__exact=visitor">visitor-day</a>',
+        'href="?device__exact=mobile">mobile</a>',
+        'href="?browser=Chrome">Chrome</a>',
+        'href="?os=Windows">Windows</a>',
+        'href="?bot_reason__exact=no-lang">no Accept-Language</a>',
+        'href="?resource__exact=image">image</a>',
         'href="?external=yes">Yes</a>',
         'href="?external=no">No</a>',
         'href="?verified=no">Forged or broken</a>',
@@ -343,16 +386,19 @@ def test_detail_is_read_only(admin_client: Client) -> None:
 
 
 def test_request_data_is_escaped_in_list_and_detail(admin_client: Client) -> None:
+    # Otherwise a browser's stylesheet load, so the hit is a person's and listed by default.
     Client().get(
         "/ctr/s.css",
         headers={
-            "user-agent": XSS,
-            "referer": f"https://blog.example/{XSS}",
-            "x-evil": XSS,
+            **STYLESHEET_HEADERS,
+            "User-Agent": XSS,
+            "Referer": f"https://blog.example/{XSS}",
+            "X-Evil": XSS,
         },
     )
     hit = HeaderHit.objects.get()
     assert hit.user_agent == XSS
+    assert not hit.is_bot
 
     for url in (CHANGELIST, change_url(hit)):
         content = admin_client.get(url).content.decode()

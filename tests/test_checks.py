@@ -28,8 +28,13 @@ def test_defaults_pass() -> None:
     LAMBDACTR_REFERRER_QUERY_ALLOWLIST=[],
     LAMBDACTR_MAX_HEADERS=1,
     LAMBDACTR_MAX_HEADER_LENGTH=1,
-    LAMBDACTR_REDACTED_HEADERS=("Accept-Language",),
+    # Not a header the bot rules read: redacting one of those is valid but warns (W002).
+    LAMBDACTR_REDACTED_HEADERS=("Sec-CH-UA-Platform",),
     LAMBDACTR_REQUIRE_SIGNATURE=True,
+    LAMBDACTR_DAILY_VISITORS=False,
+    LAMBDACTR_TIME_ZONE="Europe/Paris",
+    LAMBDACTR_PRIVACY_SIGNALS="honour",
+    LAMBDACTR_RETENTION_DAYS=30,
 )
 def test_valid_settings_pass() -> None:
     assert check_settings() == []

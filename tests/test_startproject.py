@@ -30,7 +30,8 @@ TEMPLATE = """<!doctype html>
 """
 
 # Runs inside the new project: view the page as a browser would (the page, then
-# its stylesheet), then open the admin's list as a superuser.
+# each of its stylesheets, with the headers Chrome sends for them), then open the
+# admin's list as a superuser.
 VISIT = """
 import re
 
@@ -39,19 +40,48 @@ django.setup()
 from django.contrib.auth.models import User
 from django.test import Client
 
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
+BROWSER = {"User-Agent": CHROME, "Accept-Language": "en-GB,en;q=0.9"}
+
 # A new project allows only local hosts while DEBUG is on.
 client = Client(HTTP_HOST="127.0.0.1:8000")
-page = client.get("/", HTTP_REFERER="https://news.example/item?id=1")
-href = re.search(r'<link rel="stylesheet" href="([^"]+)" media="none"', page.text).group(1)
-href = href.replace("&amp;", "&")
-beacon = client.get(href, HTTP_REFERER="http://127.0.0.1:8000/", HTTP_SEC_FETCH_DEST="style")
-print("beacon", beacon.status_code, beacon["Content-Type"])
+page = client.get(
+    "/",
+    headers={
+        **BROWSER,
+        "Accept": "text/html",
+        "Referer": "https://news.example/item?id=1",
+        "Sec-Fetch-Dest": "document",
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Site": "cross-site",
+    },
+)
+hrefs = re.findall(r'<link rel="stylesheet" href="([^"]+)" media="none"', page.text)
+print("links", " ".join(href.split("?")[0] for href in hrefs))
+for href in hrefs:
+    beacon = client.get(
+        href.replace("&amp;", "&"),
+        headers={
+            **BROWSER,
+            "Accept": "text/css,*/*;q=0.1",
+            "Referer": "http://127.0.0.1:8000/",
+            "Sec-Fetch-Dest": "style",
+            "Sec-Fetch-Mode": "no-cors",
+            "Sec-Fetch-Site": "same-origin",
+        },
+    )
+    print("beacon", beacon.status_code, beacon["Content-Type"])
 
 admin = User.objects.create_superuser("admin", "admin@example.com", "pw")
 client.force_login(admin)
 listing = client.get("/admin/lambdactr_django/headerhit/")
 print("admin", listing.status_code)
 print("rows", listing.text.count('class="action-checkbox"'))
+print("kinds", sorted(re.findall(r'<td class="field-kind">([^<]*)</td>', listing.text)))
+print("traffic", sorted(re.findall(r'<td class="field-traffic_label">([^<]*)</td>', listing.text)))
 print("row_shows_referrer", "https://news.example/item" in listing.text)
 """
 
@@ -81,9 +111,14 @@ def test_brand_new_project_counts_the_first_page_view(tmp_path):
     assert "lambdactr_django" in run([sys.executable, "manage.py", "migrate"], tmp_path)
     output = run([sys.executable, "-c", textwrap.dedent(VISIT)], tmp_path)
 
+    # The page view, and the browser's first visit of the day.
     assert output.splitlines() == [
+        "links /ctr/s.css /ctr/d.css",
+        "beacon 200 text/css",
         "beacon 200 text/css",
         "admin 200",
-        "rows 1",
+        "rows 2",
+        "kinds ['page view', 'visitor-day']",
+        "traffic ['person', 'person']",
         "row_shows_referrer True",
     ]

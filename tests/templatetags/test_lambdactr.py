@@ -11,17 +11,30 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import override_settings
 
-from lambdactr_django.capture import Page, page_from_url, read_token, sign_page
+from lambdactr_django.capture import (
+    Page,
+    page_from_url,
+    read_site_token,
+    read_token,
+    sign_page,
+    sign_site,
+)
 
 rf = RequestFactory()
 
+# By default the tag prints the page-view link and, on the next line, the
+# daily-visitor link; without a request neither is signed.
 UNSIGNED = (
     '<link rel="stylesheet" href="/ctr/s.css" media="none" '
+    'referrerpolicy="no-referrer-when-downgrade">\n'
+    '<link rel="stylesheet" href="/ctr/d.css" media="none" '
     'referrerpolicy="no-referrer-when-downgrade">'
 )
 SIGNED = re.compile(
     r'<link rel="stylesheet" href="(?P<base>[^"?]*)/ctr/s\.css\?t=(?P<token>[A-Za-z0-9_.%-]+)" '
-    r'media="none" referrerpolicy="no-referrer-when-downgrade"(?P<nonce> nonce="[^"]*")?>'
+    r'media="none" referrerpolicy="no-referrer-when-downgrade"(?P<nonce>(?: nonce="[^"]*")?)>\n'
+    r'<link rel="stylesheet" href="(?P=base)/ctr/d\.css\?s=(?P<site>[A-Za-z0-9_.%-]+)" '
+    r'media="none" referrerpolicy="no-referrer-when-downgrade"(?P=nonce)>'
 )
 
 
@@ -37,17 +50,19 @@ def page_request(
 
 
 def signed_page(html: str, base: str = "", nonce: str = "") -> Page:
-    """The page the link's token names; fails unless ``html`` is exactly the signed link."""
+    """The page the view link's token names; fails unless ``html`` is exactly the signed
+    view link followed by the visitor link signed for the same site."""
     match = SIGNED.fullmatch(html)
     assert match is not None, html
     assert match["base"] == base
-    assert (match["nonce"] or "") == nonce
+    assert match["nonce"] == nonce
     page = read_token(unquote(match["token"]))
     assert page is not None
+    assert read_site_token(unquote(match["site"])) == page.site
     return page
 
 
-def test_without_request_renders_the_unsigned_link() -> None:
+def test_without_request_renders_the_unsigned_links() -> None:
     assert render({}) == UNSIGNED
 
 
@@ -57,7 +72,7 @@ def test_with_request_renders_a_link_signed_for_the_page() -> None:
     assert signed_page(html) == Page("blog.example", "/posts/1/", "")
 
 
-def test_with_request_renders_exactly_the_link_for_the_page(
+def test_with_request_renders_exactly_the_links_for_the_page(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Tokens carry a timestamp; pin it so the whole link can be compared.
@@ -67,6 +82,25 @@ def test_with_request_renders_exactly_the_link_for_the_page(
     html = render({"request": page_request(referer="https://news.example/")})
 
     assert html == (
+        f'<link rel="stylesheet" href="/ctr/s.css?{urlencode({"t": token})}" media="none" '
+        'referrerpolicy="no-referrer-when-downgrade">\n'
+        f'<link rel="stylesheet" href="/ctr/d.css?{urlencode({"s": sign_site("blog.example")})}" '
+        'media="none" referrerpolicy="no-referrer-when-downgrade">'
+    )
+
+
+@override_settings(LAMBDACTR_DAILY_VISITORS=False)
+def test_without_daily_visitors_renders_only_the_page_view_link(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: "1xX4bl")
+    token = sign_page(Page("blog.example", "/posts/1/", ""))
+
+    assert render({}) == (
+        '<link rel="stylesheet" href="/ctr/s.css" media="none" '
+        'referrerpolicy="no-referrer-when-downgrade">'
+    )
+    assert render({"request": page_request()}) == (
         f'<link rel="stylesheet" href="/ctr/s.css?{urlencode({"t": token})}" media="none" '
         'referrerpolicy="no-referrer-when-downgrade">'
     )
@@ -126,7 +160,7 @@ def test_referrer_from_the_same_host_on_another_port_is_external() -> None:
     assert page.referrer == "https://blog.example:8443/a/"
 
 
-def test_disallowed_host_degrades_to_the_unsigned_link() -> None:
+def test_disallowed_host_degrades_to_the_unsigned_links() -> None:
     assert render({"request": page_request(host="evil.example")}) == UNSIGNED
 
 
@@ -139,6 +173,8 @@ def test_csp_nonce_from_the_context() -> None:
 
     assert html == (
         '<link rel="stylesheet" href="/ctr/s.css" media="none" '
+        'referrerpolicy="no-referrer-when-downgrade" nonce="r4nd0m">\n'
+        '<link rel="stylesheet" href="/ctr/d.css" media="none" '
         'referrerpolicy="no-referrer-when-downgrade" nonce="r4nd0m">'
     )
 
@@ -155,10 +191,12 @@ def test_csp_nonce_from_the_request() -> None:
 def test_csp_nonce_is_escaped() -> None:
     html = render({"csp_nonce": '"><script>alert(1)</script>'})
 
+    escaped = "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
     assert html == (
         '<link rel="stylesheet" href="/ctr/s.css" media="none" '
-        'referrerpolicy="no-referrer-when-downgrade" '
-        'nonce="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">'
+        f'referrerpolicy="no-referrer-when-downgrade" nonce="{escaped}">\n'
+        '<link rel="stylesheet" href="/ctr/d.css" media="none" '
+        f'referrerpolicy="no-referrer-when-downgrade" nonce="{escaped}">'
     )
 
 
@@ -166,6 +204,8 @@ def test_csp_nonce_is_escaped() -> None:
 def test_base_url_makes_the_unsigned_link_absolute() -> None:
     assert render({}) == (
         '<link rel="stylesheet" href="https://counter.example/ctr/s.css" media="none" '
+        'referrerpolicy="no-referrer-when-downgrade">\n'
+        '<link rel="stylesheet" href="https://counter.example/ctr/d.css" media="none" '
         'referrerpolicy="no-referrer-when-downgrade">'
     )
 

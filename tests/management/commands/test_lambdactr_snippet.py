@@ -8,16 +8,21 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test.utils import override_settings
 
-from lambdactr_django.capture import Page, read_token
+from lambdactr_django.capture import Page, read_site_token, read_token
 from lambdactr_django.management.commands.lambdactr_snippet import Command
 
+# The page-view link, then the daily-visitor link.
 UNSIGNED = (
     '<link rel="stylesheet" href="https://counter.example/ctr/s.css" media="none" '
+    'referrerpolicy="no-referrer-when-downgrade">\n'
+    '<link rel="stylesheet" href="https://counter.example/ctr/d.css" media="none" '
     'referrerpolicy="no-referrer-when-downgrade">\n'
 )
 SIGNED = re.compile(
     r'<link rel="stylesheet" href="https://counter\.example/ctr/s\.css\?t=([A-Za-z0-9_.%-]+)" '
-    r'media="none" referrerpolicy="no-referrer-when-downgrade">'
+    r'media="none" referrerpolicy="no-referrer-when-downgrade">\n'
+    r'<link rel="stylesheet" href="https://counter\.example/ctr/d\.css\?s=([A-Za-z0-9_.%-]+)" '
+    r'media="none" referrerpolicy="no-referrer-when-downgrade">\n'
 )
 
 
@@ -28,10 +33,14 @@ def run(*args: str) -> str:
 
 
 def signed_pages(output: str) -> list[Page | None]:
-    lines = output.splitlines()
-    matches = [SIGNED.fullmatch(line) for line in lines]
-    assert all(matches), output
-    return [read_token(unquote(match[1])) for match in matches if match]
+    """The page each pair of links is signed for; fails unless ``output`` is exactly such
+    pairs, each visitor link signed for its page's site."""
+    matches = list(SIGNED.finditer(output))
+    assert "".join(match[0] for match in matches) == output, output
+    pages = [read_token(unquote(match[1])) for match in matches]
+    sites = [read_site_token(unquote(match[2])) for match in matches]
+    assert sites == [page.site if page else None for page in pages]
+    return pages
 
 
 def test_without_base_url_it_says_what_to_do() -> None:
@@ -70,6 +79,14 @@ def test_prints_one_signed_link_per_page() -> None:
         Page("blog.example", "/posts/1/", ""),
         Page("localhost:8000", "/about/", ""),
     ]
+
+
+@override_settings(LAMBDACTR_DAILY_VISITORS=False)
+def test_prints_only_the_page_view_link_without_daily_visitors() -> None:
+    assert run("--base-url", "https://counter.example") == (
+        '<link rel="stylesheet" href="https://counter.example/ctr/s.css" media="none" '
+        'referrerpolicy="no-referrer-when-downgrade">\n'
+    )
 
 
 @pytest.mark.parametrize("url", ["/posts/1/", "blog.example/posts/1/", "", "https://"])
