@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.e2e.servers import REPO, ExampleSite, HitStore, LittleServer, ThrowawayDatabase
+from tests.e2e.browsing import log_in
+from tests.e2e.servers import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    REPO,
+    ExampleSite,
+    HitStore,
+    LittleServer,
+    ThrowawayDatabase,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Playwright
@@ -31,6 +40,12 @@ CHROMIUM_ARGS = [
 # Playwright turns Chrome's back/forward cache off; a visitor's Chrome has it on.
 BFCACHE_OFF_SWITCH = "--disable-back-forward-cache"
 ARTIFACTS = REPO / "artifacts"
+# Headless Chromium says "HeadlessChrome/<version>" in its user agent, and the
+# counter rightly files that under crawlers. A test playing a person sends what
+# the same Chromium sends when it has a window, and a language, as every browser does.
+HEADLESS = "HeadlessChrome/"
+HEADED = "Chrome/"
+PERSON_LOCALE = "en-US"
 # Every wait on the browser is bounded by this, unless a test says otherwise.
 BROWSER_TIMEOUT_MS = 15_000
 
@@ -108,13 +123,40 @@ def _no_hits_yet(browser: Browser, hits: HitStore) -> None:
     hits.clear()
 
 
+@pytest.fixture(scope="session")
+def headless_user_agent(browser: Browser) -> str:
+    """The user agent headless Chromium sends as Playwright launches it."""
+    probe = browser.new_page()
+    try:
+        user_agent: str = probe.evaluate("navigator.userAgent")
+    finally:
+        probe.close()
+    assert HEADLESS in user_agent, user_agent
+    return user_agent
+
+
+@pytest.fixture(scope="session")
+def person_user_agent(headless_user_agent: str) -> str:
+    """What the same Chromium sends with a window: a person's browser."""
+    return headless_user_agent.replace(HEADLESS, HEADED)
+
+
 @pytest.fixture
-def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
-    """Make browser contexts (on ``browser`` unless given ``on=``), closed after the test."""
+def new_context(
+    browser: Browser, person_user_agent: str
+) -> Iterator[Callable[..., BrowserContext]]:
+    """Make browser contexts (on ``browser`` unless given ``on=``), closed after the test.
+
+    They play a person (see HEADLESS) unless made with ``person=False``: then
+    they are headless Chromium exactly as Playwright launches it.
+    """
     contexts: list[BrowserContext] = []
 
-    def make(on: Browser | None = None, **options: Any) -> BrowserContext:
+    def make(on: Browser | None = None, person: bool = True, **options: Any) -> BrowserContext:
         options.setdefault("viewport", {"width": 1280, "height": 900})
+        if person:
+            options.setdefault("user_agent", person_user_agent)
+            options.setdefault("locale", PERSON_LOCALE)
         context = (on or browser).new_context(**options)
         context.set_default_timeout(BROWSER_TIMEOUT_MS)
         context.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
@@ -124,6 +166,19 @@ def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def owner_session(browser: Browser, example_site: ExampleSite) -> dict[str, Any]:
+    """Cookies of the site owner logged in to the admin, for tests that start there."""
+    context = browser.new_context()
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    try:
+        log_in(context.new_page(), example_site, ADMIN_USERNAME, ADMIN_PASSWORD)
+        state: dict[str, Any] = context.storage_state()  # type: ignore[assignment]
+    finally:
+        context.close()
+    return state
 
 
 @pytest.fixture

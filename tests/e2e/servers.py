@@ -96,16 +96,19 @@ class HitStore:
                 self._connection = sqlite3.connect(path, timeout=10, isolation_level=None)
         return self._connection
 
-    def rows(self) -> list[dict[str, Any]]:
-        """Every column of every hit, oldest first; headers decoded to a dict."""
+    def rows(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every column of every hit (of ``kind``: "view" or "visitor"), oldest first;
+        headers decoded to a dict."""
         cursor = self._connect().execute(f"SELECT * FROM {TABLE} ORDER BY created_at")
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
         for row in rows:
             if isinstance(row["headers"], str):
                 row["headers"] = json.loads(row["headers"])
-            row["verified"] = bool(row["verified"])
-        return rows
+            # SQLite hands booleans back as 0 and 1.
+            for column in ("verified", "is_bot", "dnt", "gpc"):
+                row[column] = bool(row[column])
+        return [row for row in rows if kind is None or row["kind"] == kind]
 
     def clear(self) -> None:
         self._connect().execute(f"DELETE FROM {TABLE}")
@@ -139,6 +142,8 @@ class ExampleSite:
             SECRET_KEY="test",
             ALLOWED_HOSTS="127.0.0.1,localhost",
             DATABASE_URL=self.database_url,
+            # Days, and so visitor-days, end at midnight UTC.
+            TIME_ZONE="UTC",
             STATIC_ROOT=str(self.static_root),
             PYTHONUNBUFFERED="1",
         )
@@ -154,7 +159,13 @@ class ExampleSite:
 
     @property
     def stylesheet_url(self) -> str:
+        """The page-view link's address (before its query)."""
         return f"{self.base_url}/ctr/s.css"
+
+    @property
+    def daily_url(self) -> str:
+        """The visitor link's address (before its query)."""
+        return f"{self.base_url}/ctr/d.css"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -242,6 +253,12 @@ class ExampleSite:
             return self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def served(self, since: int = 0) -> list[tuple[str, int]]:
+        """(path, status) of each request gunicorn answered, from offset ``since`` of
+        its log on: what reached the server, not what the browser took from its cache."""
+        found = re.findall(r'"GET (\S+) HTTP/[\d.]+" (\d{3}) ', self.log()[since:])
+        return [(urlsplit(target).path, int(status)) for target, status in found]
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -15,24 +15,32 @@ CHANGELIST = "/admin/lambdactr_django/headerhit/"
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 
 
-def test_the_owner_finds_a_view_in_the_admin(browser, new_context, example_site, hits, artifacts):
+def test_the_owner_finds_a_view_in_the_admin(
+    new_context, example_site, hits, person_user_agent, artifacts
+):
     marker = f"lambdactr-e2e/{secrets.token_hex(4)}"
-    probe = browser.new_page()
-    user_agent = f"{probe.evaluate('navigator.userAgent')} {marker}"
-    probe.close()
+    user_agent = f"{person_user_agent} {marker}"
     context = new_context(user_agent=user_agent)
     beacons = Beacons(context, example_site.stylesheet_url)
+    visits = Beacons(context, example_site.daily_url)
     page = context.new_page()
     for path in ["/", "/posts/hello-counter/", "/about/"]:
         page.goto(example_site.url(path))
     assert page.evaluate("navigator.userAgent") == user_agent
     assert beacons.settle(page) == 3
+    visits.settle(page)
     log_in(page, example_site, ADMIN_USERNAME, ADMIN_PASSWORD)
 
     page.locator("tr.model-headerhit th a").click()
     page.wait_for_url(example_site.url(CHANGELIST))
     rows = page.locator("#result_list tbody tr")
-    assert rows.count() == 3
+    # The three views, and the one visitor (of the first page, fetched along with its view).
+    assert sorted(rows.locator("td.field-kind").all_inner_texts()) == [
+        "page view",
+        "page view",
+        "page view",
+        "visitor-day",
+    ]
     # The admin is styled: whitenoise serves the collected, hashed CSS.
     header = page.locator("#header")
     assert header.evaluate("e => getComputedStyle(e).backgroundColor") != TRANSPARENT
@@ -49,7 +57,10 @@ def test_the_owner_finds_a_view_in_the_admin(browser, new_context, example_site,
     assert rows.count() == 1
     assert rows.locator("td.field-path").all_inner_texts() == ["/posts/hello-counter/"]
     assert rows.locator("td.field-site").all_inner_texts() == [example_site.host]
-    assert marker in rows.locator("td.field-user_agent").inner_text()
+    # The list shows what the user agent was taken for; the whole of it is on the hit's page.
+    assert rows.locator("td.field-browser").all_inner_texts() == ["Chrome"]
+    assert rows.locator("td.field-device").all_inner_texts() == ["desktop"]
+    assert rows.locator("td.field-traffic_label").all_inner_texts() == ["person"]
     page.screenshot(path=artifacts / "admin-page-views-list.png", full_page=True)
 
     rows.first.locator("th a").click()
@@ -67,3 +78,51 @@ def test_the_owner_finds_a_view_in_the_admin(browser, new_context, example_site,
     # A log: nothing to save or delete by hand here.
     assert page.locator('input[type="submit"]').count() == 0
     page.screenshot(path=artifacts / "admin-page-view-detail.png", full_page=True)
+
+
+def test_a_headless_browser_is_stored_as_a_bot_and_not_shown_as_a_person(
+    new_context, example_site, hits, headless_user_agent, owner_session
+):
+    robot = new_context(person=False)
+    beacons = Beacons(robot, example_site.stylesheet_url)
+    visits = Beacons(robot, example_site.daily_url)
+    page = robot.new_page()
+    for path in ["/", "/about/"]:
+        page.goto(example_site.url(path))
+    assert page.evaluate("navigator.userAgent") == headless_user_agent
+    assert beacons.settle(page) == 2
+    visits.settle(page)
+
+    # Every request is stored, and labelled: the user agent says HeadlessChrome.
+    rows = hits.rows()
+    assert sorted((row["kind"], row["path"]) for row in rows) == [
+        ("view", "/"),
+        ("view", "/about/"),
+        ("visitor", ""),
+    ]
+    for row in rows:
+        assert row["user_agent"] == headless_user_agent
+        assert (row["is_bot"], row["bot_reason"]) == (True, "crawler")
+        assert (row["browser"], row["device"]) == ("HeadlessChrome", "bot")
+        assert row["verified"] is True
+        # Only the user agent gives it away: it loads the links as a page does,
+        # and sends a language.
+        assert row["headers"]["Sec-Fetch-Dest"] == "style"
+        assert row["headers"]["Accept-Language"]
+
+    owner = new_context(storage_state=owner_session).new_page()
+    owner.goto(example_site.url(CHANGELIST))
+    traffic = owner.locator('details[data-filter-title="traffic"]')
+    assert traffic.locator("li.selected").inner_text() == "People"
+    listed = owner.locator("#result_list tbody tr")
+    assert listed.count() == 0
+    assert owner.locator(".paginator").inner_text().startswith("0 ")
+
+    traffic.get_by_role("link", name="Bots").click()
+    owner.wait_for_url("**traffic=bot**")
+    assert listed.count() == 3
+    assert (
+        listed.locator("td.field-traffic_label").all_inner_texts()
+        == ["bot: crawler user agent"] * 3
+    )
+    assert listed.locator("td.field-browser").all_inner_texts() == ["HeadlessChrome"] * 3

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit
-
 import pytest
 
 from tests.e2e.browsing import Beacons
@@ -24,25 +21,44 @@ def _javascript_runs(context) -> bool:
     return ran
 
 
+# How the counter labels the browser the tests play a person with.
+PERSON_LABELS = {
+    "browser": "Chrome",
+    "os": "Linux",
+    "device": "desktop",
+    "is_bot": False,
+    "bot_reason": "",
+    "prefetch": "",
+}
+
+
+def _labels(row: dict) -> dict:
+    return {name: row[name] for name in PERSON_LABELS}
+
+
 @JAVASCRIPT
 @pytest.mark.parametrize("path", PAGES)
-def test_a_view_stores_one_verified_hit(new_context, example_site, hits, javascript, path):
+def test_a_view_stores_one_verified_hit(
+    new_context, example_site, hits, person_user_agent, javascript, path
+):
     context = new_context(java_script_enabled=javascript)
     assert _javascript_runs(context) is javascript
     beacons = Beacons(context, example_site.stylesheet_url)
+    visits = Beacons(context, example_site.daily_url)
     page = context.new_page()
 
     page.goto(example_site.url(path))
 
     assert beacons.settle(page) == 1
-    [hit] = hits.rows()
+    [hit] = hits.rows(kind="view")
     assert hit["site"] == example_site.host
     assert hit["path"] == path
     assert hit["verified"] is True
     assert hit["referrer"] == ""
+    assert hit["resource"] == "stylesheet"
     sent = beacons.requests[0].headers
-    assert hit["user_agent"] == sent["user-agent"]
-    assert "HeadlessChrome/" in hit["user_agent"]
+    assert hit["user_agent"] == sent["user-agent"] == person_user_agent
+    assert _labels(hit) == PERSON_LABELS
     headers = hit["headers"]
     # A stylesheet load, as the browser itself describes it.
     assert headers["Sec-Fetch-Dest"] == "style"
@@ -51,6 +67,14 @@ def test_a_view_stores_one_verified_hit(new_context, example_site, hits, javascr
     assert headers["Accept"].startswith("text/css")
     assert headers["Referer"] == example_site.url(path)
     assert headers["User-Agent"] == hit["user_agent"]
+    assert headers["Accept-Language"] == "en-US"
+    # The browser's first page of the day: one visitor too, of the site, not the page.
+    assert visits.settle(page) == 1
+    [visitor] = hits.rows(kind="visitor")
+    assert (visitor["site"], visitor["path"], visitor["referrer"]) == (example_site.host, "", "")
+    assert visitor["verified"] is True
+    assert _labels(visitor) == PERSON_LABELS
+    assert visitor["headers"]["Sec-Fetch-Dest"] == "style"
 
 
 @JAVASCRIPT
@@ -64,9 +88,11 @@ def test_each_reload_is_counted(new_context, example_site, hits, javascript):
         page.reload()
 
     assert beacons.settle(page) == 1 + N
-    rows = hits.rows()
+    rows = hits.rows(kind="view")
     assert [row["path"] for row in rows] == ["/about/"] * (1 + N)
     assert all(row["verified"] for row in rows)
+    # Reloading is viewing again, not another visitor.
+    assert len(hits.rows(kind="visitor")) == 1
 
 
 @JAVASCRIPT
@@ -84,7 +110,7 @@ def test_each_navigation_is_counted(new_context, example_site, hits, javascript)
         page.wait_for_url(example_site.url(links[name]))
 
     assert beacons.settle(page) == 1 + N
-    rows = hits.rows()
+    rows = hits.rows(kind="view")
     assert [row["path"] for row in rows] == ["/"] + [links[name] for name in clicks]
     assert all(row["site"] == example_site.host and row["verified"] for row in rows)
     # Moving around inside the site is not an external referrer.
@@ -160,9 +186,11 @@ def test_back_and_forward(
         beacons.settle(page)
 
     assert page.evaluate(PAGESHOWS) == pageshows
-    rows = hits.rows()
+    rows = hits.rows(kind="view")
     assert [row["path"] for row in rows[3:]] == history_hits
     assert all(row["verified"] for row in rows)
-    # Either way the server is not asked for any document again, only for the stylesheet.
-    requested = re.findall(r'"GET (\S+) HTTP', example_site.log()[log_before:])
-    assert [urlsplit(path).path for path in requested] == ["/ctr/s.css"] * len(history_hits)
+    # Either way the server is not asked for any document again, only for the
+    # page-view stylesheet: the visitor link comes from the browser's cache.
+    served = example_site.served(since=log_before)
+    assert served == [("/ctr/s.css", 200)] * len(history_hits)
+    assert len(hits.rows(kind="visitor")) == 1

@@ -21,17 +21,27 @@ def test_a_static_page_on_another_host_is_counted(
     snippet = example_site.manage(
         "lambdactr_snippet", "--base-url", example_site.base_url, *pages
     ).strip()
-    assert snippet.startswith(f'<link rel="stylesheet" href="{example_site.stylesheet_url}')
-    assert ("?t=" in snippet) is signed
+    view_link, visitor_link = snippet.splitlines()
+    assert view_link.startswith(f'<link rel="stylesheet" href="{example_site.stylesheet_url}')
+    assert visitor_link.startswith(f'<link rel="stylesheet" href="{example_site.daily_url}')
+    assert ("?t=" in view_link) is signed
+    assert ("?s=" in visitor_link) is signed
     little_server.routes[path] = Route(static_page("A static page", snippet))
     context = new_context()
     beacons = Beacons(context, example_site.stylesheet_url)
+    visits = Beacons(context, example_site.daily_url)
     page = context.new_page()
 
     page.goto(page_url)
 
     assert beacons.settle(page) == 1
-    [hit] = hits.rows()
+    assert visits.settle(page) == 1
+    # The visitor is counted for the page's site, signed or read from the Referer.
+    [visitor] = hits.rows(kind="visitor")
+    assert (visitor["site"], visitor["path"]) == (f"localhost:{little_server.port}", "")
+    assert visitor["verified"] is True
+    assert visitor["headers"]["Sec-Fetch-Site"] == "cross-site"
+    [hit] = hits.rows(kind="view")
     assert hit["site"] == f"localhost:{little_server.port}"
     assert hit["path"] == path
     assert hit["verified"] is True
@@ -59,7 +69,7 @@ def test_a_visitor_from_another_site_is_counted_with_its_origin(
     page.wait_for_url(link)
 
     assert beacons.settle(page) == 1
-    [hit] = hits.rows()
+    [hit] = hits.rows(kind="view")
     assert hit["path"] == "/about/"
     # Chromium's default policy (strict-origin-when-cross-origin) sends another
     # site only the origin: neither the linking page's path nor its query.

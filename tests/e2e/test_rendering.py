@@ -32,8 +32,9 @@ def test_a_slow_counter_does_not_delay_rendering(
     new_context, example_site, hits, little_server, record_property
 ):
     # The counter behind a proxy that waits SLOW seconds before passing the
-    # request on: the hit is stored only then.
-    little_server.routes["/ctr/s.css"] = Route(delay=SLOW, upstream=example_site.base_url)
+    # request on: the hit is stored only then. Both of its links are slow.
+    for counter_path in ("/ctr/s.css", "/ctr/d.css"):
+        little_server.routes[counter_path] = Route(delay=SLOW, upstream=example_site.base_url)
     page_url = little_server.url("/slow.html")
     snippet = example_site.manage(
         "lambdactr_snippet", "--base-url", little_server.url(""), page_url
@@ -57,9 +58,11 @@ def test_a_slow_counter_does_not_delay_rendering(
     )
 
     early = page.evaluate(TIMINGS)
-    # The page is painted while the counter has the request and has not answered.
+    # The page is painted while the counter has the requests and has not answered.
     [proxied] = little_server.requests_for("/ctr/s.css")
+    [proxied_visitor] = little_server.requests_for("/ctr/d.css")
     assert proxied.answered is None
+    assert proxied_visitor.answered is None
     assert hits.rows() == []
     assert early["fcp"] < FAST_MS
     assert early["dcl"] < FAST_MS
@@ -76,7 +79,10 @@ def test_a_slow_counter_does_not_delay_rendering(
     # or not; so a slow counter delays load (not what the reader sees).
     assert late["load"] >= late["counterEnd"]
     assert problems == []
-    [hit] = hits.rows()
+    [hit] = hits.rows(kind="view")
     assert hit["site"] == f"127.0.0.1:{little_server.port}"
     assert hit["path"] == "/slow.html"
     assert hit["verified"] is True
+    # load waited for the visitor link as well, so it has been stored too.
+    [visitor] = hits.rows(kind="visitor")
+    assert (visitor["site"], visitor["verified"]) == (hit["site"], True)
