@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -205,20 +205,38 @@ class TrafficFilter(admin.SimpleListFilter):
         }
         for lookup, title in self.lookup_choices:
             yield {
-                "selected": self.value() == lookup,
+                "selected": self.traffic() == lookup,
                 "query_string": changelist.get_query_string({self.parameter_name: lookup}),
                 "display": title,
             }
 
+    def __init__(
+        self,
+        request: HttpRequest,
+        params: dict[str, Any],
+        model: type[HeaderHit],
+        model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
+    ) -> None:
+        super().__init__(request, params, model, model_admin)
+        self.request_query = request.GET
+
     def traffic(self) -> str:
-        return traffic_of(self.value())
+        return traffic_of(self.request_query)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
         return stats.of_traffic(queryset, self.traffic())
 
 
-def traffic_of(value: str | None) -> str:
-    return value if value in stats.TRAFFIC else stats.HUMAN
+def traffic_of(query: Mapping[str, str]) -> str:
+    """The traffic class the hit list's query asks for; people unless it says otherwise."""
+    value = query.get(TrafficFilter.parameter_name)
+    if value in stats.TRAFFIC:
+        return str(value)
+    # Only bots have a reason: picking one in the filter means "these bots",
+    # not "people with this reason", which would always be empty.
+    if query.get(_LOOKUP_PARAMETERS["bot_reason"]):
+        return stats.BOT
+    return stats.HUMAN
 
 
 # Query parameters of the hit list selecting a field's value; see list_filter.
@@ -328,7 +346,7 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def statistics_view(self, request: HttpRequest) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        traffic = traffic_of(request.GET.get(TrafficFilter.parameter_name))
+        traffic = traffic_of(request.GET)
         try:
             # Every traffic class, so the page can show the share of bots and prefetches.
             every = self.filtered_hits(request, {TrafficFilter.parameter_name: stats.ALL})

@@ -431,3 +431,18 @@ def test_earliest_possible_since_date_ahead_of_utc(admin_client: Client) -> None
     response = admin_client.get(CHANGELIST, {"since": "0001-01-01", "until": "0001-01-02"})
 
     assert listed(response) == set()
+
+
+def test_picking_a_bot_reason_lists_those_bots(admin_client: Client) -> None:
+    HeaderHit.objects.create(path="/person/")
+    HeaderHit.objects.create(path="/crawler/", is_bot=True, bot_reason="crawler")
+    HeaderHit.objects.create(path="/no-lang/", is_bot=True, bot_reason="no-lang")
+
+    response = admin_client.get(CHANGELIST, {"bot_reason__exact": "crawler"})
+
+    assert listed(response) == {"/crawler/"}
+    # The traffic filter says what is shown: bots, not people.
+    traffic = next(spec for spec in response.context["cl"].filter_specs if spec.title == "traffic")
+    selected = [c["display"] for c in traffic.choices(response.context["cl"]) if c["selected"]]
+    assert selected == ["Bots"]
+    assert listed(admin_client.get(CHANGELIST)) == {"/person/"}
