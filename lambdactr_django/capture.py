@@ -318,7 +318,14 @@ def clean_path(path: str) -> str:
 
 def sign_page(page: Page) -> str:
     """A tamper-proof token naming the page a link was rendered for."""
-    return signing.dumps([page.site, page.path, page.referrer], salt=SIGNING_SALT, compress=True)
+    # No timestamp: the token never expires (a static page keeps its link for
+    # years), and the same page renders the same link, which HTML caches like.
+    return _page_signer().sign_object([page.site, page.path, page.referrer], compress=True)
+
+
+def _page_signer() -> signing.Signer:
+    # Built per call: SECRET_KEY is read when signing, so override_settings works.
+    return signing.Signer(salt=SIGNING_SALT)
 
 
 def read_token(token: str) -> Page | None:
@@ -326,7 +333,7 @@ def read_token(token: str) -> Page | None:
     if len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
-        value = signing.loads(token, salt=SIGNING_SALT)
+        value = _page_signer().unsign_object(token)
     except (signing.BadSignature, ValueError, zlib.error):
         return None
     if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, str) for v in value)):

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
+from unittest import mock
 from urllib.parse import unquote, urlencode
 
 import pytest
-from django.core import signing
 from django.http import HttpRequest
 from django.template import Context, Template
 from django.test import RequestFactory
@@ -72,11 +73,15 @@ def test_with_request_renders_a_link_signed_for_the_page() -> None:
     assert signed_page(html) == Page("blog.example", "/posts/1/", "")
 
 
-def test_with_request_renders_exactly_the_links_for_the_page(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Tokens carry a timestamp; pin it so the whole link can be compared.
-    monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: "1xX4bl")
+def test_the_same_page_renders_the_same_link_at_another_time() -> None:
+    first = render({"request": page_request()})
+    with mock.patch("time.time", return_value=time.time() + 86400 * 400):
+        later = render({"request": page_request()})
+
+    assert later == first
+
+
+def test_with_request_renders_exactly_the_links_for_the_page() -> None:
     token = sign_page(Page("blog.example", "/posts/1/", "https://news.example/"))
 
     html = render({"request": page_request(referer="https://news.example/")})
@@ -90,10 +95,7 @@ def test_with_request_renders_exactly_the_links_for_the_page(
 
 
 @override_settings(LAMBDACTR_DAILY_VISITORS=False)
-def test_without_daily_visitors_renders_only_the_page_view_link(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: "1xX4bl")
+def test_without_daily_visitors_renders_only_the_page_view_link() -> None:
     token = sign_page(Page("blog.example", "/posts/1/", ""))
 
     assert render({}) == (
