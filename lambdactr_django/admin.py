@@ -1,18 +1,32 @@
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.core.exceptions import SuspiciousOperation
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseBase
-from django.utils import timezone
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from lambdactr_django import classify, days, export, stats
+from lambdactr_django.capture import VIEW, VISITOR
+from lambdactr_django.chart import bar_chart
 from lambdactr_django.models import HeaderHit
 
 
@@ -77,19 +91,14 @@ class DateFilter(admin.SimpleListFilter):
         return [("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
-        today = timezone.localdate()
-        start: dt.date | None = None
-        end: dt.date | None = None
-        if self.value() in self.presets:
-            start = today - dt.timedelta(days=self.presets[str(self.value())])
-        else:
-            start = _date(self.used_parameters.get(self.since_parameter))
-            end = _date(self.used_parameters.get(self.until_parameter))
-        if start:
-            queryset = queryset.filter(created_at__gte=_start_of(start))
-        if end and end < dt.date.max:
-            queryset = queryset.filter(created_at__lt=_start_of(end + dt.timedelta(days=1)))
-        return queryset
+        return stats.between(queryset, *self.days())
+
+    def days(self) -> tuple[dt.date | None, dt.date | None]:
+        return requested_days(
+            self.value(),
+            self.used_parameters.get(self.since_parameter),
+            self.used_parameters.get(self.until_parameter),
+        )
 
     def range_values(self) -> dict[str, str]:
         return {
@@ -98,16 +107,20 @@ class DateFilter(admin.SimpleListFilter):
         }
 
 
+def requested_days(
+    preset: str | None, since: str | None, until: str | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day the date filter asks for; None where it is open."""
+    if preset in DateFilter.presets:
+        return days.last_days(DateFilter.presets[preset] + 1)
+    return _date(since), _date(until)
+
+
 def _date(value: str | None) -> dt.date | None:
-    # parse_date raises on well-formed impossible dates such as 2026-13-45.
     try:
         return parse_date(value or "")
-    except ValueError:
+    except ValueError:  # well-formed but impossible, such as 2025-02-30
         return None
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 class SiteFilter(admin.SimpleListFilter):
@@ -170,32 +183,138 @@ class VerifiedFilter(admin.SimpleListFilter):
         return queryset.filter(verified=self.value() != "no")
 
 
+class TrafficFilter(admin.SimpleListFilter):
+    """Shows people unless asked for bots, prefetches or everything: the same classes
+    the statistics count."""
+
+    title = "traffic"
+    parameter_name = "traffic"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (stats.BOT, "Bots"),
+            (stats.PREFETCH, "Prefetches and prerenders"),
+            (stats.ALL, "All"),
+        ]
+
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+        yield {
+            "selected": self.traffic() == stats.HUMAN,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "People",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.traffic() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        params: dict[str, Any],
+        model: type[HeaderHit],
+        model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
+    ) -> None:
+        super().__init__(request, params, model, model_admin)
+        self.request_query = request.GET
+
+    def traffic(self) -> str:
+        return traffic_of(self.request_query)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
+        return stats.of_traffic(queryset, self.traffic())
+
+
+def traffic_of(query: Mapping[str, str]) -> str:
+    """The traffic class the hit list's query asks for; people unless it says otherwise."""
+    value = query.get(TrafficFilter.parameter_name)
+    if value in stats.TRAFFIC:
+        return str(value)
+    # Only bots have a reason: picking one in the filter means "these bots",
+    # not "people with this reason", which would always be empty.
+    if query.get(_LOOKUP_PARAMETERS["bot_reason"]):
+        return stats.BOT
+    return stats.HUMAN
+
+
+# Query parameters of the hit list selecting a field's value; see list_filter.
+_LOOKUP_PARAMETERS = {
+    "site": "site",
+    "path": "path",
+    "referrer_host": "referrer_host",
+    "browser": "browser",
+    "os": "os",
+    "device": "device__exact",
+    "bot_reason": "bot_reason__exact",
+    "kind": "kind__exact",
+    "traffic": "traffic",
+}
+
+
 @admin.register(HeaderHit)
 class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["created_at", "site", "path", "referrer", "user_agent"]
-    list_filter = [DateFilter, SiteFilter, ExternalReferrerFilter, VerifiedFilter]
+    list_display = [
+        "created_at",
+        "kind",
+        "site",
+        "path",
+        "referrer",
+        "browser",
+        "device",
+        "traffic_label",
+    ]
+    list_filter = [
+        DateFilter,
+        SiteFilter,
+        TrafficFilter,
+        "kind",
+        "device",
+        "browser",
+        "os",
+        "bot_reason",
+        "resource",
+        ExternalReferrerFilter,
+        VerifiedFilter,
+    ]
     search_fields = ["path", "referrer", "user_agent"]
     fields = [
         "id",
         "created_at",
+        "kind",
+        "resource",
         "site",
         "path",
         "referrer",
         "user_agent",
+        "browser",
+        "os",
+        "device",
+        "is_bot",
+        "bot_reason",
+        "prefetch",
+        "dnt",
+        "gpc",
         "verified",
         "headers_table",
     ]
     readonly_fields = fields
     list_per_page = 50
+
+    class Media:
+        css = {"all": ["lambdactr_django/admin.css"]}
+
     # An exact COUNT(*) of a large log table on every page is the slowest query here.
     show_full_result_count = False
+    change_list_template = "lambdactr_django/admin/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        # Only what the list filters read: a hand-made ?path__regex=( or
-        # ?headers__a=... would otherwise reach the database as it stands.
+        # Only what the list filters and the statistics links read: a hand-made
+        # ?path__regex=( or ?headers__a=... would otherwise reach the database.
         simple: set[str] = {DateFilter.since_parameter, DateFilter.until_parameter}
         fields: set[str] = set()
         for spec in self.list_filter:
@@ -203,20 +322,29 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 simple.add(str(spec.parameter_name))
             else:
                 fields.add(spec if isinstance(spec, str) else spec[0])  # type: ignore[index]
-        if lookup in simple:
+        if lookup in simple or lookup in _LOOKUP_PARAMETERS.values():
             return True
-        return lookup.split("__", 1)[0] in fields and super().lookup_allowed(lookup, value, request)
+        field = lookup.split("__", 1)[0]
+        if field not in {f.name for f in self.model._meta.get_fields()}:
+            # Not a column at all: Django answers it as any wrong filter, by
+            # sending the user back to the list ("?e=1").
+            return True
+        return field in fields and super().lookup_allowed(lookup, value, request)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponseBase:
-        # PostgreSQL refuses NUL in text; a filter or search carrying one is a bad request.
-        if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
-            raise SuspiciousOperation("NUL in the page views list query")
+        _refuse_nul(request)
         return super().changelist_view(request, extra_context)
 
     def has_change_permission(self, request: HttpRequest, obj: HeaderHit | None = None) -> bool:
         return False
+
+    @admin.display(description="traffic")
+    def traffic_label(self, obj: HeaderHit) -> str:
+        if obj.is_bot:
+            return f"bot: {obj.get_bot_reason_display()}"
+        return obj.prefetch or "person"
 
     @admin.display(description="headers")
     def headers_table(self, obj: HeaderHit) -> SafeString:
@@ -230,3 +358,164 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             '<th scope="col">Value</th></tr></thead><tbody>{}</tbody></table>',
             rows,
         )
+
+    def get_urls(self) -> list[URLPattern]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap: Callable[..., Any] = self.admin_site.admin_view
+        return [
+            path("statistics/", wrap(self.statistics_view), name=f"{prefix}_statistics"),
+            path("export/<str:file_format>/", wrap(self.export_view), name=f"{prefix}_export"),
+            *super().get_urls(),
+        ]
+
+    def statistics_view(self, request: HttpRequest) -> HttpResponseBase:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        traffic = traffic_of(request.GET)
+        try:
+            # Every traffic class, so the page can show the share of bots and prefetches.
+            every = self.filtered_hits(request, {TrafficFilter.parameter_name: stats.ALL})
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(self._url("changelist") + "?e=1")
+        start, end = requested_days(
+            request.GET.get(DateFilter.parameter_name),
+            request.GET.get(DateFilter.since_parameter),
+            request.GET.get(DateFilter.until_parameter),
+        )
+        report = stats.report(every, traffic, start, end)
+        link = _HitListLinks(self._url("changelist"), self._url("statistics"), request.GET)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Statistics",
+            "report": report,
+            "chart": bar_chart(report.days),
+            "totals": {
+                "views": (report.views, link(kind=VIEW)),
+                "visitors": (report.visitors, link(kind=VISITOR)),
+            },
+            "sections": [
+                ("Top pages", "Page", False, _linked(report.pages, link)),
+                ("Top referrers", "Host", False, _linked(report.referrers, link)),
+                ("Browsers", "Browser", True, _linked(report.browsers, link)),
+                ("Operating systems", "OS", True, _linked(report.systems, link)),
+                ("Devices", "Device", True, _linked(report.devices, link)),
+            ],
+            "traffic_rows": _traffic_rows(report, link),
+            "traffic_choices": [
+                (value, label, link.to_traffic(value), value == traffic)
+                for value, label in stats.TRAFFIC.items()
+            ],
+            "hit_list_url": link(),
+            "export_csv_url": link.other(self._url("export", file_format="csv")),
+            "export_jsonl_url": link.other(self._url("export", file_format="jsonl")),
+        }
+        return TemplateResponse(request, "lambdactr_django/admin/statistics.html", context)
+
+    def export_view(self, request: HttpRequest, file_format: str) -> HttpResponseBase:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if file_format not in _EXPORT_FORMATS:
+            return HttpResponse(status=404)
+        try:
+            hits = self.filtered_hits(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(self._url("changelist") + "?e=1")
+        lines, content_type, extension = _EXPORT_FORMATS[file_format]
+        response = StreamingHttpResponse(lines(export.rows(hits)), content_type=content_type)
+        filename = f"page-views-{days.today():%Y%m%d}.{extension}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def filtered_hits(
+        self, request: HttpRequest, overrides: dict[str, str] | None = None
+    ) -> QuerySet[HeaderHit]:
+        """The hits the hit list shows for this request's filters and search."""
+        _refuse_nul(request)
+        if overrides:
+            request = copy.copy(request)
+            query = request.GET.copy()
+            query.update(overrides)
+            request.GET = query
+        return self.get_changelist_instance(request).get_queryset(request)
+
+    def _url(self, view: str, **kwargs: str) -> str:
+        name = f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{view}"
+        return reverse(name, kwargs=kwargs or None)
+
+
+def _refuse_nul(request: HttpRequest) -> None:
+    # PostgreSQL refuses NUL in text; a filter or search carrying one is a bad request.
+    if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
+        raise SuspiciousOperation("NUL in the page views list query")
+
+
+_EXPORT_FORMATS: dict[str, tuple[Callable[..., Iterator[str]], str, str]] = {
+    "csv": (export.csv_lines, "text/csv; charset=utf-8", "csv"),
+    "jsonl": (export.json_lines, "application/jsonl; charset=utf-8", "jsonl"),
+}
+
+
+class _HitListLinks:
+    """URLs of the hit list (and export) with the page's filters plus a few more."""
+
+    def __init__(self, changelist_url: str, statistics_url: str, query: QueryDict) -> None:
+        self.changelist_url = changelist_url
+        self.statistics_url = statistics_url
+        # The page number and the list's error flag mean nothing on another page.
+        self.query = {k: v for k, v in query.items() if k not in ("p", "e")}
+
+    def __call__(self, **lookups: str) -> str:
+        query = dict(self.query)
+        for name, value in lookups.items():
+            query[_LOOKUP_PARAMETERS[name]] = value
+        return self._url(self.changelist_url, query)
+
+    def to_traffic(self, traffic: str) -> str:
+        query = {k: v for k, v in self.query.items() if k != TrafficFilter.parameter_name}
+        if traffic != stats.HUMAN:
+            query[TrafficFilter.parameter_name] = traffic
+        return self._url(self.statistics_url, query)
+
+    def other(self, url: str) -> str:
+        return self._url(url, self.query)
+
+    @staticmethod
+    def _url(url: str, query: dict[str, str]) -> str:
+        return f"{url}?{urlencode(query)}" if query else url
+
+
+def _traffic_rows(report: stats.Report, link: _HitListLinks) -> list[dict[str, Any]]:
+    # Each bot reason right under the bots it splits.
+    reasons = [
+        {**row, "label": classify.BOT_REASONS.get(row["label"], row["label"]), "reason": True}
+        for row in _linked(report.bot_reasons, link, traffic=stats.BOT)
+    ]
+    rows: list[dict[str, Any]] = []
+    for source, row in zip(
+        report.traffic_classes, _linked(report.traffic_classes, link), strict=True
+    ):
+        rows.append(row)
+        if source.lookups.get("traffic") == stats.BOT:
+            rows.extend(reasons)
+    return rows
+
+
+def _linked(
+    rows: list[stats.Row], link: _HitListLinks, traffic: str | None = None
+) -> list[dict[str, Any]]:
+    linked = []
+    for row in rows:
+        lookups = dict(row.lookups)
+        if traffic is not None:
+            lookups["traffic"] = traffic
+        linked.append(
+            {
+                "label": row.label,
+                "views": row.views,
+                "visitors": row.visitors,
+                "views_url": link(kind=VIEW, **lookups),
+                "visitors_url": link(kind=VISITOR, **lookups),
+            }
+        )
+    return linked

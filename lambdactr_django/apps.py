@@ -6,7 +6,7 @@ from django.core import checks
 
 class LambdactrConfig(AppConfig):
     name = "lambdactr_django"
-    verbose_name = "Page views"
+    verbose_name = "Counter"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -10,13 +10,14 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
 
+from lambdactr_django import classify
 from lambdactr_django.conf import conf
 
 # Column sizes; values are cut to fit rather than rejected, so a hit is never
@@ -32,6 +33,20 @@ MAX_TOKEN_LENGTH = 8192
 
 TOKEN_PARAMETER = "t"
 SIGNING_SALT = "lambdactr_django.page"
+# The visitor link names only its site, signed without a timestamp so that its
+# URL stays the same on every page of the site and the browser's cache can
+# answer it for the rest of the day.
+SITE_PARAMETER = "s"
+SITE_SIGNING_SALT = "lambdactr_django.site"
+
+# Hit kinds: a page view, or the first fetch of the visitor link by one
+# browser on one day.
+VIEW = "view"
+VISITOR = "visitor"
+# What the browser loaded: the <link> stylesheet or the <img> for places that
+# cannot load a stylesheet (feed readers, e-mail).
+STYLESHEET = "stylesheet"
+IMAGE = "image"
 
 # Credentials and anti-forgery tokens: never stored, whatever the settings.
 NEVER_STORED = frozenset({"cookie", "cookie2", "authorization", "proxy-authorization"})
@@ -99,27 +114,88 @@ class Hit:
     user_agent: str
     verified: bool
     headers: dict[str, str] = field(default_factory=dict)
+    kind: str = VIEW
+    resource: str = STYLESHEET
+    referrer_host: str = ""
+    browser: str = ""
+    os: str = ""
+    device: str = classify.OTHER
+    is_bot: bool = False
+    bot_reason: str = ""
+    prefetch: str = ""
+    dnt: bool = False
+    gpc: bool = False
 
 
-def capture(request: HttpRequest) -> Hit:
+def capture(request: HttpRequest, kind: str = VIEW, resource: str = STYLESHEET) -> Hit:
     """Everything the counter stores about one beacon request."""
     headers = stored_headers(request)
-    token = _token(request)
-    page = read_token(token) if token is not None else None
-    if page is not None:
-        verified = True
+    if kind == VISITOR:
+        page, verified = _visitor_page(request, headers)
     else:
-        # No (valid) token: the stylesheet request's Referer is the page itself.
-        page = page_from_url(headers.get("Referer", ""))
-        verified = token is None and not conf.REQUIRE_SIGNATURE
+        page, verified = _viewed_page(request, headers)
+    user_agent = headers.get("User-Agent", "")[:MAX_USER_AGENT_LENGTH]
+    labels = labels_for(user_agent, headers, resource)
     return Hit(
         site=page.site,
         path=page.path,
         referrer=page.referrer,
-        user_agent=headers.get("User-Agent", "")[:MAX_USER_AGENT_LENGTH],
+        user_agent=user_agent,
         verified=verified,
         headers=headers,
+        kind=kind,
+        resource=resource,
+        referrer_host=referrer_host(page.referrer),
+        browser=labels.browser,
+        os=labels.os,
+        device=labels.device,
+        is_bot=labels.is_bot,
+        bot_reason=labels.bot_reason,
+        prefetch=labels.prefetch,
+        dnt=labels.dnt,
+        gpc=labels.gpc,
     )
+
+
+def labels_for(user_agent: str, headers: dict[str, str], resource: str) -> classify.Labels:
+    """The labels of a hit from what is stored of it; capture and lambdactr_reclassify
+    both use this, so a stored hit reclassifies to what capture would say today."""
+    redacted = frozenset(name.lower() for name in conf.REDACTED_HEADERS)
+    return classify.label(user_agent, headers, resource, redacted)
+
+
+def should_store(hit: Hit) -> bool:
+    """False when the visitor asked not to be counted and the site honours it."""
+    return not ((hit.dnt or hit.gpc) and conf.PRIVACY_SIGNALS == "honour")
+
+
+def _viewed_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
+    token = _token(request, TOKEN_PARAMETER)
+    page = read_token(token) if token is not None else None
+    if page is not None:
+        return page, True
+    # No (valid) token: the stylesheet request's Referer is the page itself.
+    page = page_from_url(headers.get("Referer", ""))
+    return page, token is None and not conf.REQUIRE_SIGNATURE
+
+
+def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
+    # A visitor-day belongs to a site, not to a page: the first page of the day
+    # is the only one whose request reaches the server at all.
+    token = _token(request, SITE_PARAMETER)
+    site = read_site_token(token) if token is not None else None
+    if site is not None:
+        return Page(site=site), True
+    site = page_from_url(headers.get("Referer", "")).site
+    return Page(site=site), token is None and not conf.REQUIRE_SIGNATURE
+
+
+def referrer_host(referrer: str) -> str:
+    """The host part of a stored referrer, for grouping; "" when there is none."""
+    try:
+        return (urlsplit(referrer).hostname or "")[:MAX_SITE_LENGTH]
+    except ValueError:
+        return ""
 
 
 def stored_headers(request: HttpRequest) -> dict[str, str]:
@@ -191,11 +267,9 @@ def clean_referrer(url: str) -> str:
     url = clean_text(url, MAX_REFERRER_LENGTH * 2)
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
+        netloc = _host_and_port(parts)
     except ValueError:
         return ""
-    netloc = f"{host}:{port}" if port else host
     query = _allowed_query(parts.query)
     return urlunsplit((parts.scheme.lower(), netloc, parts.path, query, ""))[:MAX_REFERRER_LENGTH]
 
@@ -216,13 +290,22 @@ def page_from_url(url: str) -> Page:
     """The site and path of a page, from its URL."""
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
+        site = _host_and_port(parts)
     except ValueError:
         return Page()
-    site = f"{host}:{port}" if port else host
     path = unquote(parts.path, errors="replace")
     return Page(site=clean_site(site), path=clean_path(path))
+
+
+def _host_and_port(parts: SplitResult) -> str:
+    # Raises ValueError for a port that is not a number or out of range.
+    host = parts.hostname or ""
+    port = parts.port
+    if ":" in host:
+        # An IPv6 address keeps its brackets, as in the Host header the
+        # template tag signs, so both name the site the same way.
+        host = f"[{host}]"
+    return f"{host}:{port}" if port else host
 
 
 def clean_site(site: str) -> str:
@@ -235,7 +318,14 @@ def clean_path(path: str) -> str:
 
 def sign_page(page: Page) -> str:
     """A tamper-proof token naming the page a link was rendered for."""
-    return signing.dumps([page.site, page.path, page.referrer], salt=SIGNING_SALT, compress=True)
+    # No timestamp: the token never expires (a static page keeps its link for
+    # years), and the same page renders the same link, which HTML caches like.
+    return _page_signer().sign_object([page.site, page.path, page.referrer], compress=True)
+
+
+def _page_signer() -> signing.Signer:
+    # Built per call: SECRET_KEY is read when signing, so override_settings works.
+    return signing.Signer(salt=SIGNING_SALT)
 
 
 def read_token(token: str) -> Page | None:
@@ -243,7 +333,7 @@ def read_token(token: str) -> Page | None:
     if len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
-        value = signing.loads(token, salt=SIGNING_SALT)
+        value = _page_signer().unsign_object(token)
     except (signing.BadSignature, ValueError, zlib.error):
         return None
     if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, str) for v in value)):
@@ -256,10 +346,24 @@ def read_token(token: str) -> Page | None:
     )
 
 
-def _token(request: HttpRequest) -> str | None:
+def sign_site(site: str) -> str:
+    """A tamper-proof token naming a site; the same every time for the same site."""
+    return signing.Signer(salt=SITE_SIGNING_SALT).sign(clean_site(site))
+
+
+def read_site_token(token: str) -> str | None:
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        return clean_site(signing.Signer(salt=SITE_SIGNING_SALT).unsign(token))
+    except signing.BadSignature:
+        return None
+
+
+def _token(request: HttpRequest, parameter: str) -> str | None:
     # None: no token was sent. "": one was sent but cannot be read.
     try:
-        return request.GET.get(TOKEN_PARAMETER)
+        return request.GET.get(parameter)
     except SuspiciousOperation:
         # Too many parameters: treat the hit as unverifiable rather than lose it.
         return ""

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import zoneinfo
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 
@@ -38,6 +40,22 @@ class Settings:
         return getattr(settings, "LAMBDACTR_REQUIRE_SIGNATURE", False)
 
     @property
+    def DAILY_VISITORS(self) -> bool:
+        return getattr(settings, "LAMBDACTR_DAILY_VISITORS", True)
+
+    @property
+    def TIME_ZONE(self) -> str | None:
+        return getattr(settings, "LAMBDACTR_TIME_ZONE", None)
+
+    @property
+    def PRIVACY_SIGNALS(self) -> str:
+        return getattr(settings, "LAMBDACTR_PRIVACY_SIGNALS", "record")
+
+    @property
+    def RETENTION_DAYS(self) -> int | None:
+        return getattr(settings, "LAMBDACTR_RETENTION_DAYS", None)
+
+    @property
     def SPOOL_DIR(self) -> str | os.PathLike[str] | None:
         return getattr(settings, "LAMBDACTR_SPOOL_DIR", None)
 
@@ -56,6 +74,16 @@ class Settings:
     @property
     def RATE_LIMIT_CACHE(self) -> str:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT_CACHE", "default")
+
+    def site_zone(self) -> zoneinfo.ZoneInfo:
+        # The zone whose midnight ends a visitor-day and splits the statistics
+        # into days; the project's TIME_ZONE unless the counter is told otherwise.
+        name: Any = self.TIME_ZONE or settings.TIME_ZONE or "UTC"
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+            # lambdactr_django.E009 reports the bad name; the beacon must not fail on it.
+            return zoneinfo.ZoneInfo("UTC")
 
 
 conf = Settings()

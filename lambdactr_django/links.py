@@ -1,4 +1,5 @@
-"""Build the counter's ``<link>`` for a page: used by the template tag and the snippet command."""
+"""Build the counter's ``<link>``s and ``<img>`` for a page: used by the template tags and
+the snippet command."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from lambdactr_django.capture import (
+    SITE_PARAMETER,
     TOKEN_PARAMETER,
     Page,
     clean_path,
     clean_referrer,
     clean_site,
     sign_page,
+    sign_site,
 )
 from lambdactr_django.conf import conf
 
@@ -50,15 +53,49 @@ def external_referrer(referer: str, host: str) -> str:
     return referrer
 
 
+def is_base_url(value: object) -> bool:
+    """True for an absolute http(s) URL without query or fragment, as the counter's address."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        # An unbalanced IPv6 bracket, say.
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and not parts.query
+        and not parts.fragment
+    )
+
+
 def stylesheet_url(page: Page | None, base_url: str | None = None) -> str:
     """The beacon URL, signed for ``page`` when one is given."""
-    url = reverse("lambdactr:stylesheet")
+    return _url("lambdactr:stylesheet", base_url, _page_query(page))
+
+
+def image_url(page: Page | None, base_url: str | None = None) -> str:
+    """The image beacon's URL, signed for ``page`` when one is given."""
+    return _url("lambdactr:image", base_url, _page_query(page))
+
+
+def daily_url(site: str | None, base_url: str | None = None) -> str:
+    """The visitor link's URL: one per site, the same on every page, so it stays cached."""
+    query = urlencode({SITE_PARAMETER: sign_site(site)}) if site else ""
+    return _url("lambdactr:daily", base_url, query)
+
+
+def _page_query(page: Page | None) -> str:
+    return urlencode({TOKEN_PARAMETER: sign_page(page)}) if page is not None else ""
+
+
+def _url(name: str, base_url: str | None, query: str) -> str:
+    url = reverse(name)
     base_url = base_url if base_url is not None else conf.BASE_URL
     if base_url:
         url = base_url.rstrip("/") + url
-    if page is not None:
-        url += "?" + urlencode({TOKEN_PARAMETER: sign_page(page)})
-    return url
+    return f"{url}?{query}" if query else url
 
 
 def link_html(url: str, nonce: str | None = None) -> SafeString:
@@ -73,4 +110,21 @@ def link_html(url: str, nonce: str | None = None) -> SafeString:
         '<link rel="stylesheet" href="{}" media="none" referrerpolicy="{}">',
         url,
         REFERRER_POLICY,
+    )
+
+
+def links_html(
+    page: Page | None, nonce: str | None = None, base_url: str | None = None
+) -> SafeString:
+    """The page-view link and, unless turned off, the visitor link."""
+    view = link_html(stylesheet_url(page, base_url), nonce)
+    if not conf.DAILY_VISITORS:
+        return view
+    site = page.site if page is not None else None
+    return format_html("{}\n{}", view, link_html(daily_url(site, base_url), nonce))
+
+
+def image_html(url: str) -> SafeString:
+    return format_html(
+        '<img src="{}" alt="" width="1" height="1" referrerpolicy="{}">', url, REFERRER_POLICY
     )

@@ -6,11 +6,16 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils import timezone
 
+from lambdactr_django import classify
 from lambdactr_django.capture import (
+    IMAGE,
     MAX_PATH_LENGTH,
     MAX_REFERRER_LENGTH,
     MAX_SITE_LENGTH,
     MAX_USER_AGENT_LENGTH,
+    STYLESHEET,
+    VIEW,
+    VISITOR,
 )
 
 if TYPE_CHECKING:
@@ -34,11 +39,46 @@ class HeaderHitManager(models.Manager.from_queryset(HeaderHitQuerySet)):  # type
             user_agent=hit.user_agent,
             verified=hit.verified,
             headers=hit.headers,
+            kind=hit.kind,
+            resource=hit.resource,
+            referrer_host=hit.referrer_host,
+            browser=hit.browser,
+            os=hit.os,
+            device=hit.device,
+            is_bot=hit.is_bot,
+            bot_reason=hit.bot_reason,
+            prefetch=hit.prefetch,
+            dnt=hit.dnt,
+            gpc=hit.gpc,
         )
 
 
+class Kind(models.TextChoices):
+    VIEW = VIEW, "page view"
+    VISITOR = VISITOR, "visitor-day"
+
+
+class Resource(models.TextChoices):
+    STYLESHEET = STYLESHEET, "stylesheet"
+    IMAGE = IMAGE, "image"
+
+
+class Device(models.TextChoices):
+    DESKTOP = classify.DESKTOP, "desktop"
+    MOBILE = classify.MOBILE, "mobile"
+    TABLET = classify.TABLET, "tablet"
+    BOT = classify.BOT, "bot"
+    OTHER = classify.OTHER, "other"
+
+
+class Prefetch(models.TextChoices):
+    NONE = "", "no"
+    PREFETCH = classify.PREFETCH, "prefetch"
+    PRERENDER = classify.PRERENDER, "prerender"
+
+
 class HeaderHit(models.Model):
-    """One page view: the headers of one beacon request, after the privacy rules."""
+    """One beacon request, after the privacy rules: a page view or a visitor-day."""
 
     # Made by the server alone: nothing in the request can choose or guess it.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -52,6 +92,24 @@ class HeaderHit(models.Model):
         help_text="False when the link's signature was forged or broken.",
     )
     headers = models.JSONField(default=dict, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.VIEW)
+    resource = models.CharField(
+        "loaded as", max_length=16, choices=Resource.choices, default=Resource.STYLESHEET
+    )
+    referrer_host = models.CharField("referrer host", max_length=MAX_SITE_LENGTH, blank=True)
+    browser = models.CharField(max_length=classify.MAX_FAMILY_LENGTH, blank=True)
+    os = models.CharField("OS", max_length=classify.MAX_FAMILY_LENGTH, blank=True)
+    device = models.CharField(max_length=16, choices=Device.choices, default=Device.OTHER)
+    is_bot = models.BooleanField("bot", default=False)
+    bot_reason = models.CharField(
+        "bot reason",
+        max_length=32,
+        blank=True,
+        choices=[("", "none"), *classify.BOT_REASONS.items()],
+    )
+    prefetch = models.CharField(max_length=16, choices=Prefetch.choices, blank=True)
+    dnt = models.BooleanField("DNT", default=False, help_text="The browser sent DNT: 1.")
+    gpc = models.BooleanField("GPC", default=False, help_text="The browser sent Sec-GPC: 1.")
 
     objects = HeaderHitManager()
 
@@ -62,6 +120,11 @@ class HeaderHit(models.Model):
         indexes = [
             models.Index(fields=["site", "-created_at"], name="lambdactr_site_created_idx"),
             models.Index(fields=["verified", "-created_at"], name="lambdactr_verified_idx"),
+            # The statistics' default question: verified human hits of one kind, by date.
+            models.Index(
+                fields=["kind", "is_bot", "prefetch", "-created_at"],
+                name="lambdactr_kind_human_idx",
+            ),
         ]
 
     def __str__(self) -> str:

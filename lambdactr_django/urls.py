@@ -7,7 +7,9 @@ from lambdactr_django import views
 app_name = "lambdactr"
 
 # Short neutral names: ad-block lists match words such as count, hit, pixel,
-# track, analytics, beacon, collect and stats in resource URLs.
+# track, analytics, beacon, collect, stats and visit in resource URLs.
 urlpatterns = [
     path("s.css", views.stylesheet, name="stylesheet"),
+    path("d.css", views.daily, name="daily"),
+    path("i.gif", views.image, name="image"),
 ]

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.db import connection
+from django.test import Client
 
+from lambdactr_django.models import HeaderHit
 from tests import traffic
 
 
@@ -24,9 +28,8 @@ def _audit_stored_rows(request: pytest.FixtureRequest) -> Iterator[None]:
     request.getfixturevalue("_django_db_helper")
     yield
     from lambdactr_django.conf import conf
-    from lambdactr_django.models import HeaderHit
 
-    if conf.STORE_CLIENT_IP:
+    if conf.STORE_CLIENT_IP or request.node.get_closest_marker("stores_client_ip"):
         # The site owner opted in to storing addresses: not a leak.
         return
     traffic.scan_rows(request.node.nodeid, HeaderHit.objects.values())
@@ -35,3 +38,30 @@ def _audit_stored_rows(request: pytest.FixtureRequest) -> Iterator[None]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The privacy audit reads what every other test stored: it runs last.
     items.sort(key=lambda item: item.nodeid.startswith("tests/test_privacy_audit.py"))
+
+
+@pytest.fixture
+def stored_text(db: None) -> Callable[[], str]:
+    """Every column of every stored hit, as the database hands it back, for scanning."""
+
+    def read() -> str:
+        table = connection.ops.quote_name(HeaderHit._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {table}")
+            return repr(cursor.fetchall())
+
+    return read
+
+
+@pytest.fixture
+def viewer_client(db: None, django_user_model: type) -> Client:
+    """A staff member allowed to look at page views and nothing else."""
+    user = django_user_model.objects.create_user("viewer", password="not-used", is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(
+            codename="view_headerhit", content_type__app_label="lambdactr_django"
+        )
+    )
+    client = Client()
+    client.force_login(user)
+    return client

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from lambdactr_django import days
+from lambdactr_django.conf import conf
+from lambdactr_django.models import HeaderHit
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete hits older than N days: today and the N-1 days before it are kept (days in "
+        "LAMBDACTR_TIME_ZONE or TIME_ZONE). N defaults to LAMBDACTR_RETENTION_DAYS. Deletes "
+        "in batches, each committed on its own, so it can be stopped at any time and run "
+        "again to finish; run it daily from cron or a scheduler."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--days", type=int, help="Days to keep (default: LAMBDACTR_RETENTION_DAYS)."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Only say how many hits would be deleted."
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=1000,
+            help="Hits deleted per statement (default: 1000).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        keep = options["days"] if options["days"] is not None else conf.RETENTION_DAYS
+        if keep is None:
+            raise CommandError("Pass --days N or set LAMBDACTR_RETENTION_DAYS.")
+        if keep < 1 or options["batch_size"] < 1:
+            raise CommandError("--days and --batch-size must be at least 1.")
+        cutoff = days.start_of(days.today() - dt.timedelta(days=keep - 1))
+        old = HeaderHit.objects.filter(created_at__lt=cutoff)
+        total = old.count()
+        if options["dry_run"]:
+            self.stdout.write(f"Would delete {total} hits from before {cutoff:%Y-%m-%d %H:%M %Z}.")
+            return
+        deleted = 0
+        try:
+            while True:
+                batch = list(old.order_by().values_list("pk", flat=True)[: options["batch_size"]])
+                if not batch:
+                    break
+                count, _ = HeaderHit.objects.filter(pk__in=batch).delete()
+                deleted += count
+                self.stdout.write(f"Deleted {deleted} of {total} hits")
+        except KeyboardInterrupt:
+            raise CommandError(
+                f"Interrupted after deleting {deleted} hits; run again to delete the rest."
+            ) from None
+        self.stdout.write(
+            self.style.SUCCESS(f"Deleted {deleted} hits from before {cutoff:%Y-%m-%d %H:%M %Z}.")
+        )

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from lambdactr_django.capture import labels_for, referrer_host
+from lambdactr_django.models import HeaderHit
+
+LABEL_FIELDS = (
+    "referrer_host",
+    "browser",
+    "os",
+    "device",
+    "is_bot",
+    "bot_reason",
+    "prefetch",
+    "dnt",
+    "gpc",
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply today's user-agent parsing and bot, prefetch and privacy-signal rules to "
+        "every stored hit, from its stored user agent and headers: after upgrading "
+        "lambdactr-django, ua-parser or crawler-user-agents, or after changing "
+        "LAMBDACTR_REDACTED_HEADERS. Only labels change; no hit is deleted. Works in "
+        "batches, each committed on its own, so it can be stopped and run again."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=1000,
+            help="Hits read and updated per batch (default: 1000).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Count the hits that would change only."
+        )
+
+    def handle(self, *args: Any, batch_size: int, dry_run: bool, **options: Any) -> None:
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        total = HeaderHit.objects.count()
+        checked = changed = 0
+        last = None
+        try:
+            while True:
+                # Keyset pages on the primary key: stable while rows are updated.
+                page = HeaderHit.objects.order_by("pk").only(
+                    "pk", "user_agent", "headers", "resource", "referrer", *LABEL_FIELDS
+                )
+                if last is not None:
+                    page = page.filter(pk__gt=last)
+                hits = list(page[:batch_size])
+                if not hits:
+                    break
+                last = hits[-1].pk
+                dirty = [hit for hit in hits if relabel(hit)]
+                if dirty and not dry_run:
+                    HeaderHit.objects.bulk_update(dirty, LABEL_FIELDS)
+                checked += len(hits)
+                changed += len(dirty)
+                self.stdout.write(f"Checked {checked} of {total} hits, {changed} relabelled")
+        except KeyboardInterrupt:
+            raise CommandError(
+                f"Interrupted after checking {checked} hits ({changed} relabelled); "
+                "run again to finish."
+            ) from None
+        verb = "would change" if dry_run else "relabelled"
+        self.stdout.write(self.style.SUCCESS(f"{checked} hits checked, {changed} {verb}."))
+
+
+def relabel(hit: HeaderHit) -> bool:
+    """Set ``hit``'s labels from its stored data; True when any changed."""
+    labels = labels_for(hit.user_agent, hit.headers or {}, hit.resource)
+    new = {
+        "referrer_host": referrer_host(hit.referrer),
+        "browser": labels.browser,
+        "os": labels.os,
+        "device": labels.device,
+        "is_bot": labels.is_bot,
+        "bot_reason": labels.bot_reason,
+        "prefetch": labels.prefetch,
+        "dnt": labels.dnt,
+        "gpc": labels.gpc,
+    }
+    changed = any(getattr(hit, name) != value for name, value in new.items())
+    for name, value in new.items():
+        setattr(hit, name, value)
+    return changed

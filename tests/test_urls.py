@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from lambdactr_django import urls
+from lambdactr_django.capture import TOKEN_PARAMETER
+
+# Words that generic ad-block rules match in resource URLs: a URL containing one
+# is blocked for many readers, and their views are lost.
+BLOCKED_WORDS = [
+    "count",
+    "hit",
+    "pixel",
+    "track",
+    "analytic",
+    "beacon",
+    "collect",
+    "stat",
+    "metric",
+    "pageview",
+    "visit",
+    "log",
+    "ping",
+]
+
+
+@pytest.mark.parametrize("pattern", urls.urlpatterns, ids=lambda p: p.name)
+def test_url_avoids_words_ad_blockers_match(pattern):
+    # The prefix is the one README suggests.
+    url = reverse(f"lambdactr:{pattern.name}")
+
+    assert [word for word in BLOCKED_WORDS if word in url.lower()] == []
+
+
+def test_token_parameter_avoids_words_ad_blockers_match():
+    assert [word for word in BLOCKED_WORDS if word in TOKEN_PARAMETER] == []
