@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 
 import environ
@@ -61,3 +63,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Tests that look into the spool override this with their own directory.
 LAMBDACTR_SPOOL_DIR = tempfile.mkdtemp(prefix="lambdactr-test-spool-")
+atexit.register(shutil.rmtree, LAMBDACTR_SPOOL_DIR, ignore_errors=True)
