@@ -28,11 +28,8 @@ FLAG = "window.lambdactrPwned"
 def _send_hostile_hit(example_site, payload: str) -> None:
     # A token as the site's own template tag would sign it, naming a javascript:
     # URL as the referrer and the payload as the path.
-    token = signing.dumps(
-        [example_site.host, f"/{payload}", REFERRER],
-        key=example_site.env["SECRET_KEY"],
-        salt=SIGNING_SALT,
-        compress=True,
+    token = signing.Signer(key=example_site.env["SECRET_KEY"], salt=SIGNING_SALT).sign_object(
+        [example_site.host, f"/{payload}", REFERRER], compress=True
     )
     request = urllib.request.Request(
         f"{example_site.stylesheet_url}?{urlencode({'t': token})}",
