@@ -62,7 +62,10 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running
+# while it is open, and Django refuses database access from such a thread; the
+# privacy audit that runs after this package needs the database.
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     try:
         from playwright.sync_api import sync_playwright
@@ -80,7 +83,7 @@ def _launch(driver: Playwright, **options: Any) -> Browser:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     """Chromium as Playwright launches it: back/forward cache off."""
     browser = _launch(playwright_driver)
@@ -88,7 +91,7 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def bfcache_browser(playwright_driver: Playwright) -> Iterator[Browser]:
     """Chromium with the back/forward cache on, as in a visitor's Chrome."""
     browser = _launch(playwright_driver, ignore_default_args=[BFCACHE_OFF_SWITCH])
@@ -96,7 +99,7 @@ def bfcache_browser(playwright_driver: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleSite]:
     tmp = tmp_path_factory.mktemp("e2e")
     database = ThrowawayDatabase(os.environ.get("DATABASE_URL"), tmp)
@@ -110,7 +113,7 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleSi
         database.drop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def hits(example_site: ExampleSite) -> Iterator[HitStore]:
     store = HitStore(example_site.database_url)
     yield store
@@ -123,7 +126,7 @@ def _no_hits_yet(browser: Browser, hits: HitStore) -> None:
     hits.clear()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def headless_user_agent(browser: Browser) -> str:
     """The user agent headless Chromium sends as Playwright launches it."""
     probe = browser.new_page()
@@ -135,7 +138,7 @@ def headless_user_agent(browser: Browser) -> str:
     return user_agent
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def person_user_agent(headless_user_agent: str) -> str:
     """What the same Chromium sends with a window: a person's browser."""
     return headless_user_agent.replace(HEADLESS, HEADED)
@@ -168,7 +171,7 @@ def new_context(
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def owner_session(browser: Browser, example_site: ExampleSite) -> dict[str, Any]:
     """Cookies of the site owner logged in to the admin, for tests that start there."""
     context = browser.new_context()
@@ -188,7 +191,7 @@ def little_server() -> Iterator[LittleServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
