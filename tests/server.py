@@ -76,6 +76,9 @@ def manage(
 class Gunicorn:
     env: dict[str, str]
     workers: int = 2
+    # Above 1, gunicorn's threaded worker: one process (one LocMem cache) that
+    # still serves several connections at once.
+    threads: int = 1
     port: int = field(default_factory=free_port)
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="lambdactr-gu-")))
     process: subprocess.Popen[bytes] | None = None
@@ -103,6 +106,8 @@ class Gunicorn:
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 str(self.workers),
+                "--threads",
+                str(self.threads),
                 "--access-logfile",
                 str(self.access_log),
                 "--access-logformat",

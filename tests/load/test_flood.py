@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import server, traffic
-from tests.load.test_load import wrk
+from tests.load.test_load import CONNECTIONS, wrk
 
 pytestmark = [
     pytest.mark.load,
@@ -33,9 +33,10 @@ def limited() -> Iterator[tuple[server.Gunicorn, str]]:
         )
         migrated = server.manage(env, "migrate", "--verbosity", "0")
         assert migrated.returncode == 0, migrated.stderr
-        # One worker: the default cache (LocMem) is per process; several
-        # workers need a shared cache to share one count.
-        with server.Gunicorn(env, workers=1) as running:
+        # One process: the default cache (LocMem) is per process; several
+        # workers need a shared cache to share one count. A thread per wrk
+        # connection, so no connection waits on another (see test_load).
+        with server.Gunicorn(env, workers=1, threads=CONNECTIONS) as running:
             yield running, url
         traffic.scan_rows("flood test rows", server.stored_rows(url))
 
