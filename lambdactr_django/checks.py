@@ -222,9 +222,12 @@ def _check_rate_limit_cache() -> list[CheckMessage]:
 
 
 def _check_connect_timeout() -> list[CheckMessage]:
-    from lambdactr_django.models import HeaderHit
+    from lambdactr_django.spool import beacon_alias
 
-    database = connections[router.db_for_write(HeaderHit)].settings_dict
+    alias = beacon_alias()
+    if alias not in connections.settings:
+        return []  # E201 or E202 already reports it.
+    database = connections[alias].settings_dict
     if "postgresql" not in database.get("ENGINE", ""):
         return []
     timeout = database.get("OPTIONS", {}).get("connect_timeout")
@@ -239,6 +242,46 @@ def _check_connect_timeout() -> list[CheckMessage]:
             "is unreachable each beacon request can hold a worker for minutes.",
             hint='Add "connect_timeout": 2 to its OPTIONS.',
             id="lambdactr_django.W102",
+        )
+    ]
+
+
+def _alias_check(name: str, check_id: str) -> Callable[[], list[CheckMessage]]:
+    def check() -> list[CheckMessage]:
+        value = getattr(conf, name)
+        if value is None or (isinstance(value, str) and value in connections.settings):
+            return []
+        return [
+            Error(
+                f"LAMBDACTR_{name} should be None or an alias in DATABASES, not {value!r}.",
+                id=check_id,
+            )
+        ]
+
+    return check
+
+
+ROUTER = "lambdactr_django.routers.CounterRouter"
+
+
+def _check_router() -> list[CheckMessage]:
+    from lambdactr_django.models import HeaderHit
+
+    alias = conf.DATABASE
+    if not isinstance(alias, str) or alias not in connections.settings:
+        return []
+    # Asks the routers rather than looking for ours by name: a project router
+    # that already sends the hits there is as good.
+    routed = {router.db_for_read(HeaderHit), router.db_for_write(HeaderHit)}
+    if routed == {alias} and router.allow_migrate_model(alias, HeaderHit):
+        return []
+    return [
+        Warning(
+            f"LAMBDACTR_DATABASE is {alias!r} but the counter's hits are routed to "
+            + ", ".join(repr(name) for name in sorted(routed))
+            + ".",
+            hint=f'Add "{ROUTER}" to DATABASE_ROUTERS.',
+            id="lambdactr_django.W201",
         )
     ]
 
@@ -262,5 +305,8 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_db_timeout,
     _check_rate_limit,
     _check_rate_limit_cache,
+    _alias_check("DATABASE", "lambdactr_django.E201"),
+    _alias_check("WRITE_DATABASE", "lambdactr_django.E202"),
+    _check_router,
     _check_connect_timeout,
 ]

@@ -75,6 +75,14 @@ class Settings:
     def RATE_LIMIT_CACHE(self) -> str:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT_CACHE", "default")
 
+    @property
+    def DATABASE(self) -> str | None:
+        return getattr(settings, "LAMBDACTR_DATABASE", None)
+
+    @property
+    def WRITE_DATABASE(self) -> str | None:
+        return getattr(settings, "LAMBDACTR_WRITE_DATABASE", None)
+
     def site_zone(self) -> zoneinfo.ZoneInfo:
         # The zone whose midnight ends a visitor-day and splits the statistics
         # into days; the project's TIME_ZONE unless the counter is told otherwise.

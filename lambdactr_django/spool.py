@@ -3,6 +3,7 @@
 The row's UUID and time are made before the insert is tried, so a hit that
 was committed but not acknowledged, then spooled, is stored only once when the
 spool is replayed: replay inserts and ignores rows whose UUID is already there.
+Both need only INSERT on the table, so the beacon may use an INSERT-only role.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from django.db import (
     router,
     transaction,
 )
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from lambdactr_django.capture import Hit
@@ -93,9 +96,17 @@ def new_row(hit: Hit) -> HeaderHit:
     return HeaderHit(id=uuid.uuid4(), created_at=timezone.now(), **dataclasses.asdict(hit))
 
 
+def beacon_alias() -> str:
+    """The database alias the beacon, and the replay of its spool, insert into."""
+    # Only here: the beacon needs INSERT alone, so LAMBDACTR_WRITE_DATABASE may
+    # name an INSERT-only role. Everything else that writes (the admin's
+    # deletes, lambdactr_prune, lambdactr_reclassify) goes through the router.
+    return conf.WRITE_DATABASE or router.db_for_write(HeaderHit)
+
+
 def insert(row: HeaderHit) -> None:
     """Insert one new row in a short transaction."""
-    alias = router.db_for_write(HeaderHit)
+    alias = beacon_alias()
     if connections[alias].vendor != "postgresql":
         # One statement in autocommit: nothing to bound but the connection's
         # own timeout (SQLite's OPTIONS "timeout").
@@ -106,20 +117,26 @@ def insert(row: HeaderHit) -> None:
         row.save(force_insert=True, using=alias)
 
 
-def insert_new(rows: list[HeaderHit]) -> list[HeaderHit]:
-    """Insert those of ``rows`` whose UUID is not stored yet; returns them."""
-    alias = router.db_for_write(HeaderHit)
-    with transaction.atomic(using=alias):
+def insert_new(rows: list[HeaderHit]) -> int:
+    """Insert those of ``rows`` whose UUID is not stored yet; returns how many."""
+    alias = beacon_alias()
+    connection = connections[alias]
+    fields = HeaderHit._meta.concrete_fields
+    batch_size = max(1, connection.ops.bulk_batch_size(fields, rows))
+    inserted = 0
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
         _limit_statement_time(alias)
-        present = set(
-            HeaderHit.objects.using(alias)
-            .filter(id__in=[row.id for row in rows])
-            .values_list("id", flat=True)
-        )
-        new = [row for row in rows if row.id not in present]
-        # ignore_conflicts: a row stored by a concurrent replay since the SELECT.
-        HeaderHit.objects.using(alias).bulk_create(new, ignore_conflicts=True)
-        return new
+        for start in range(0, len(rows), batch_size):
+            # ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite), counted by
+            # the database's own row count: no SELECT, so an INSERT-only role
+            # can replay. bulk_create(ignore_conflicts=True) builds the same
+            # statement but does not say how many rows it stored.
+            query = InsertQuery(HeaderHit, on_conflict=OnConflict.IGNORE)
+            query.insert_values(fields, rows[start : start + batch_size])
+            for sql, params in query.get_compiler(using=alias).as_sql():
+                cursor.execute(sql, params)
+                inserted += cursor.rowcount
+    return inserted
 
 
 def _limit_statement_time(alias: str) -> None:
@@ -285,7 +302,7 @@ def _replay_file(
 
 def _store_chunk(rows: list[HeaderHit], result: ReplayResult) -> None:
     try:
-        new = insert_new(rows)
+        inserted = insert_new(rows)
     except UNAVAILABLE:
         raise
     except DatabaseError:
@@ -297,8 +314,8 @@ def _store_chunk(rows: list[HeaderHit], result: ReplayResult) -> None:
         for row in rows:
             _store_chunk([row], result)
         return
-    result.stored += len(new)
-    result.already_stored += len(rows) - len(new)
+    result.stored += inserted
+    result.already_stored += len(rows) - inserted
 
 
 def _replay_if_due() -> None:

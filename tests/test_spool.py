@@ -144,7 +144,7 @@ def test_replay_keeps_the_spool_while_the_database_is_down(
 ) -> None:
     spool.append([spool.new_row(make_hit())])
 
-    def refuse(rows: list[HeaderHit]) -> list[HeaderHit]:
+    def refuse(rows: list[HeaderHit]) -> int:
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(spool, "insert_new", refuse)
@@ -274,7 +274,7 @@ def test_replay_command_fails_and_keeps_the_spool_while_the_database_is_down(
 ) -> None:
     spool.append([spool.new_row(make_hit())])
 
-    def refuse(rows: list[HeaderHit]) -> list[HeaderHit]:
+    def refuse(rows: list[HeaderHit]) -> int:
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(spool, "insert_new", refuse)
