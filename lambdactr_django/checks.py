@@ -225,7 +225,7 @@ def _check_connect_timeout() -> list[CheckMessage]:
     from lambdactr_django.spool import beacon_alias
 
     alias = beacon_alias()
-    if alias not in connections.settings:
+    if not isinstance(alias, str) or alias not in connections.settings:
         return []  # E201 or E202 already reports it.
     database = connections[alias].settings_dict
     if "postgresql" not in database.get("ENGINE", ""):

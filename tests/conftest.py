@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 
 from lambdactr_django.models import HeaderHit
@@ -32,7 +32,19 @@ def _audit_stored_rows(request: pytest.FixtureRequest) -> Iterator[None]:
     if conf.STORE_CLIENT_IP or request.node.get_closest_marker("stores_client_ip"):
         # The site owner opted in to storing addresses: not a leak.
         return
-    traffic.scan_rows(request.node.nodeid, HeaderHit.objects.values())
+    for alias in _test_databases(request):
+        traffic.scan_rows(request.node.nodeid, HeaderHit.objects.using(alias).values())
+
+
+def _test_databases(request: pytest.FixtureRequest) -> list[str]:
+    # Only the aliases the test may use: the others raise on access.
+    marker = request.node.get_closest_marker("django_db")
+    databases = marker.kwargs.get("databases") if marker is not None else None
+    if databases is None:
+        return ["default"]
+    if databases == "__all__":
+        return list(connections)
+    return list(databases)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -17,6 +17,13 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1", "blog.example", "counte
 DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
 if "postgresql" in DATABASES["default"]["ENGINE"]:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 2
+# A second database for the tests of LAMBDACTR_DATABASE (tests/test_routers.py).
+# Its test database is created only when a collected test asks for it. On
+# SQLite each alias's test database is its own in-memory one; elsewhere it needs
+# a name of its own, or Django would take both aliases for one database.
+DATABASES["counter"] = {**DATABASES["default"]}
+if "sqlite" not in DATABASES["default"]["ENGINE"]:
+    DATABASES["counter"]["NAME"] = f"{DATABASES['default']['NAME']}_counter"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
