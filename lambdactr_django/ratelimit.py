@@ -43,7 +43,9 @@ def client_key(request: HttpRequest) -> str:
     # an address, and yesterday's keys cannot be linked to today's.
     address = str(request.META.get("REMOTE_ADDR", ""))
     day = dt.datetime.now(dt.UTC).date().isoformat()
-    return salted_hmac(f"lambdactr_django.ratelimit.{day}", address).hexdigest()[:32]
+    return salted_hmac(
+        f"lambdactr_django.ratelimit.{day}", address, algorithm="sha256"
+    ).hexdigest()[:32]
 
 
 def _count(client: str) -> int:
