@@ -83,6 +83,12 @@ def test_hostile_hits_are_shown_as_text(new_context, example_site, hits, owner_s
         assert page.locator(".field-referrer .readonly").inner_text() == REFERRER
     assert sorted(shown_agents) == sorted(PAYLOADS)
 
+    # The search box and the filters render request data too.
+    page.goto(example_site.url(CHANGELIST + ALL_TRAFFIC + "&verified=all&q=onerror"))
+    _assert_inert(page, dialogs)
+    searched = page.locator("#result_list tbody td.field-path").all_inner_texts()
+    assert searched == ["/" + PAYLOADS[1]]
+
     page.goto(example_site.url(CHANGELIST + "statistics/" + ALL_TRAFFIC))
     _assert_inert(page, dialogs)
     top_pages = page.locator("table", has=page.locator("caption", has_text="Top pages"))
