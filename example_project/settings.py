@@ -89,6 +89,8 @@ STORAGES = {
 }
 
 LAMBDACTR_BASE_URL = env("LAMBDACTR_BASE_URL")
+# Serves /bench/empty.css, the benchmark's baseline (bench/run); off on a real site.
+BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
 
 LOGGING = {
     "version": 1,
