@@ -344,7 +344,7 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterator[None]:
+def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterator[int]:
     command = [
         sys.executable,
         "-m",
@@ -364,7 +364,7 @@ def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterato
     process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
     try:
         wait_until_serving(process, port, log)
-        yield
+        yield process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
