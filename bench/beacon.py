@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -150,6 +151,8 @@ class Options:
     connections: int
     pg_url: str
     signed: bool
+    server_env: dict[str, str]
+    db_query: str
     json_path: Path | None
 
 
@@ -188,8 +191,23 @@ def parse_args(argv: Sequence[str]) -> Options:
         action="store_true",
         help="request the signed link the template tag renders instead of the bare URL",
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the server, e.g. CONN_HEALTH_CHECKS=False (repeatable)",
+    )
+    parser.add_argument(
+        "--db-query",
+        default="",
+        help="query string added to DATABASE_URL (django-environ OPTIONS), e.g. "
+        "'init_command=PRAGMA journal_mode=WAL' with --databases sqlite",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
+    if any("=" not in item for item in args.server_env):
+        parser.error("--server-env takes NAME=VALUE")
     rounds = args.rounds or (2 if args.quick else 5)
     duration = args.duration or (2.0 if args.quick else 10.0)
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]
@@ -209,6 +227,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         connections=args.connections,
         pg_url=args.pg_url,
         signed=args.signed,
+        server_env=dict(item.split("=", 1) for item in args.server_env),
+        db_query=args.db_query,
         json_path=args.json,
     )
 
@@ -316,11 +336,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(database: Database) -> dict[str, str]:
+def server_env(database: Database, options: Options) -> dict[str, str]:
+    url = database.url
+    if options.db_query:
+        url += "?" + urllib.parse.quote(options.db_query, safe="=&")
     return {
         **os.environ,
+        **options.server_env,
         "DJANGO_SETTINGS_MODULE": "example_project.settings",
-        "DATABASE_URL": database.url,
+        "DATABASE_URL": url,
         "DEBUG": "False",
         "SECRET_KEY": secrets.token_urlsafe(40),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -493,7 +517,7 @@ def beacon_url(env: dict[str, str], port: int, signed: bool) -> str:
 def bench_database(kind: str, options: Options) -> DatabaseRun:
     run = DatabaseRun(database=kind)
     with scratch_database(kind, options) as database, tempfile.TemporaryDirectory() as tmp:
-        env = server_env(database)
+        env = server_env(database, options)
         manage(env, "migrate", "--noinput")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -507,6 +531,8 @@ def bench_database(kind: str, options: Options) -> DatabaseRun:
             flush=True,
         )
         print(f"   beacon: {beacon}", flush=True)
+        if options.server_env or options.db_query:
+            print(f"   server: {options.server_env} {options.db_query}", flush=True)
         with gunicorn(env, port, options.workers, Path(tmp) / "gunicorn.log"):
             for url in (baseline, beacon):
                 run_wrk(url, headers, options.warmup, options.tail, options)

@@ -93,16 +93,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20, help="seconds of sampling")
     parser.add_argument("--path", default=beacon.BEACON_PATH, help="URL path to load")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
+    parser.add_argument("--db-query", default="", help="as bench/run's --db-query")
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     args = parser.parse_args()
-    options = beacon.parse_args(["--databases", args.database])
+    options = beacon.parse_args(["--databases", args.database, "--db-query", args.db_query])
     seconds = max(5, min(args.seconds, 300))
     with (
         beacon.scratch_database(args.database, options) as database,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        env = beacon.server_env(database)
+        env = beacon.server_env(database, options)
         env.update(item.split("=", 1) for item in args.env)
         beacon.manage(env, "migrate", "--noinput")
         port = beacon.free_port()
