@@ -23,6 +23,7 @@ import json
 import math
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -82,6 +83,9 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     active_seconds: float
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    load_average: float = 0.0
 
     @property
     def ok_responses(self) -> int:
@@ -92,6 +96,11 @@ class WrkResult:
         # wrk divides by its whole run, quiet tail included; requests were
         # only sent during the active part.
         return self.requests / self.active_seconds
+
+    @property
+    def cpu_us(self) -> float:
+        """CPU time per request, server (workers, database backends) and wrk together."""
+        return (self.server_cpu + self.client_cpu) / max(self.requests, 1) * 1e6
 
 
 @dataclass
@@ -105,6 +114,12 @@ class Round:
     @property
     def ratio(self) -> float:
         return self.beacon.rps / self.baseline.rps
+
+    @property
+    def cpu_ratio(self) -> float:
+        # What the ratio would be on a machine with nothing else running and
+        # nothing blocking: how much more CPU a beacon request costs.
+        return self.baseline.cpu_us / self.beacon.cpu_us if self.beacon.cpu_us else 0.0
 
     def failures(self) -> list[str]:
         # Hits lost or invented, or answers other than the empty stylesheet:
@@ -243,6 +258,9 @@ class Database:
     def count(self) -> int:
         raise NotImplementedError
 
+    def backend_pids(self) -> list[int]:
+        return []
+
     def empty(self) -> None:
         raise NotImplementedError
 
@@ -278,6 +296,14 @@ class Postgres(Database):
 
     def empty(self) -> None:
         self._connection().execute(f"TRUNCATE {TABLE}")
+
+    def backend_pids(self) -> list[int]:
+        # The server processes serving the benchmark's gunicorn workers.
+        rows = self._connection().execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [self.name],
+        )
+        return [int(pid) for (pid,) in rows.fetchall()]
 
     def drop(self) -> None:
         if self._conn is not None:
@@ -487,6 +513,47 @@ def run_wrk(
     return parse_wrk(done.stdout, seconds)
 
 
+def process_cpu(pids: list[int]) -> dict[int, float]:
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # Fields after the command name, which may itself hold spaces.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def child_pids(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    return []
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured_run(
+    url: str, headers: dict[str, str], master: int, database: Database, options: Options
+) -> WrkResult:
+    """One wrk run, with the CPU time the server and wrk spent on it."""
+    pids = [master, *child_pids(master), *database.backend_pids()]
+    before = process_cpu(pids)
+    client_before = children_cpu()
+    result = run_wrk(url, headers, options.duration, options.tail, options)
+    result.client_cpu = children_cpu() - client_before
+    # Database backends started during the run count from zero; one that
+    # ended during it (CONN_MAX_AGE) is missed.
+    after = process_cpu([master, *child_pids(master), *database.backend_pids()])
+    result.server_cpu = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    result.load_average = os.getloadavg()[0]
+    return result
+
+
 def settle(database: Database) -> int:
     # Workers may still be committing the last hits when wrk returns.
     deadline = time.monotonic() + 10
@@ -533,7 +600,7 @@ def bench_database(kind: str, options: Options) -> DatabaseRun:
         print(f"   beacon: {beacon}", flush=True)
         if options.server_env or options.db_query:
             print(f"   server: {options.server_env} {options.db_query}", flush=True)
-        with gunicorn(env, port, options.workers, Path(tmp) / "gunicorn.log"):
+        with gunicorn(env, port, options.workers, Path(tmp) / "gunicorn.log") as master:
             for url in (baseline, beacon):
                 run_wrk(url, headers, options.warmup, options.tail, options)
             database.empty()
@@ -545,7 +612,7 @@ def bench_database(kind: str, options: Options) -> DatabaseRun:
                 results: dict[str, tuple[WrkResult, int]] = {}
                 for which in order:
                     url = baseline if which == "baseline" else beacon
-                    result = run_wrk(url, headers, options.duration, options.tail, options)
+                    result = measured_run(url, headers, master, database, options)
                     rows = settle(database)
                     database.empty()
                     results[which] = (result, rows)
@@ -564,8 +631,9 @@ def bench_database(kind: str, options: Options) -> DatabaseRun:
 
 def table_header() -> str:
     return (
-        f"{'round':>5}  {'empty rps':>9} {'p50':>7} {'p99':>7}  "
-        f"{'beacon rps':>10} {'p50':>7} {'p99':>7}  {'ratio':>5}  rows stored / 2xx"
+        f"{'round':>5}  {'empty rps':>9} {'p50':>7} {'p99':>7} {'cpu/req':>8}  "
+        f"{'beacon rps':>10} {'p50':>7} {'p99':>7} {'cpu/req':>8}  {'ratio':>5} "
+        f"{'cpu ratio':>9}  {'load':>4}  rows stored / 2xx"
     )
 
 
@@ -577,8 +645,10 @@ def round_line(current: Round) -> str:
     a, b = current.baseline, current.beacon
     verdict = "ok" if current.beacon_rows == b.ok_responses else "MISMATCH"
     return (
-        f"{current.number:>5}  {a.rps:>9,.0f} {_ms(a.p50_ms):>7} {_ms(a.p99_ms):>7}  "
-        f"{b.rps:>10,.0f} {_ms(b.p50_ms):>7} {_ms(b.p99_ms):>7}  {current.ratio:>5.2f}  "
+        f"{current.number:>5}  {a.rps:>9,.0f} {_ms(a.p50_ms):>7} {_ms(a.p99_ms):>7} "
+        f"{a.cpu_us:>6,.0f}us  {b.rps:>10,.0f} {_ms(b.p50_ms):>7} {_ms(b.p99_ms):>7} "
+        f"{b.cpu_us:>6,.0f}us  {current.ratio:>5.2f} {current.cpu_ratio:>9.2f}  "
+        f"{max(a.load_average, b.load_average):>4.1f}  "
         f"{current.beacon_rows:,} / {b.ok_responses:,} {verdict}"
     )
 
@@ -598,6 +668,11 @@ def summary(run: DatabaseRun) -> dict[str, Any]:
         "ratio_median": statistics.median(r.ratio for r in rounds),
         "ratio_min": min(r.ratio for r in rounds),
         "ratio_max": max(r.ratio for r in rounds),
+        "baseline_cpu_us": statistics.median(r.baseline.cpu_us for r in rounds),
+        "beacon_cpu_us": statistics.median(r.beacon.cpu_us for r in rounds),
+        "cpu_ratio_median": statistics.median(r.cpu_ratio for r in rounds),
+        "cpu_ratio_min": min(r.cpu_ratio for r in rounds),
+        "cpu_ratio_max": max(r.cpu_ratio for r in rounds),
         "rows": sum(r.beacon_rows for r in rounds),
         "ok_responses": sum(r.beacon.ok_responses for r in rounds),
     }
@@ -612,9 +687,11 @@ def summary_lines(run: DatabaseRun) -> str:
             f"  {name:<10}  rps {_median_range([x.rps for x in results], ',.0f')}"
             f"  p50 {_median_range([x.p50_ms for x in results], '.2f')} ms"
             f"  p99 {_median_range([x.p99_ms for x in results], '.2f')} ms"
+            f"  cpu/req {_median_range([x.cpu_us for x in results], ',.0f')} us"
         )
     figures = summary(run)
     lines.append(f"  ratio beacon/empty {_median_range([r.ratio for r in rounds], '.2f')}")
+    lines.append(f"  cpu ratio          {_median_range([r.cpu_ratio for r in rounds], '.2f')}")
     lines.append(f"  rows stored {figures['rows']:,} for {figures['ok_responses']:,} 2xx responses")
     return "\n".join(lines)
 
@@ -634,8 +711,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}){memory}{load}"
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(sys.argv[1:] if argv is None else argv)
+    # Stopped from outside (CI's timeout, Ctrl-C, even when started in the
+    # background with SIGINT ignored): still stop gunicorn and drop the database.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     if shutil.which("wrk") is None:
         print("wrk is not installed (bash bench/run installs it)", file=sys.stderr)
         return 2
@@ -654,6 +739,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"  {run.database:<8}  empty {figures['baseline_rps']:>7,.0f} rps  "
             f"beacon {figures['beacon_rps']:>7,.0f} rps  ratio {figures['ratio_median']:.2f} "
             f"({figures['ratio_min']:.2f} to {figures['ratio_max']:.2f})  "
+            f"cpu ratio {figures['cpu_ratio_median']:.2f} "
+            f"({figures['cpu_ratio_min']:.2f} to {figures['cpu_ratio_max']:.2f})  "
             f"rows {figures['rows']:,} / 2xx {figures['ok_responses']:,}"
         )
     if options.json_path:
@@ -672,6 +759,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     "ratio": r.ratio,
                                     "baseline_rps": r.baseline.rps,
                                     "beacon_rps": r.beacon.rps,
+                                    "cpu_ratio": r.cpu_ratio,
+                                    "baseline_cpu_us": r.baseline.cpu_us,
+                                    "beacon_cpu_us": r.beacon.cpu_us,
                                 }
                                 for r in run.rounds
                             ],
