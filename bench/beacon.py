@@ -84,6 +84,7 @@ class WrkResult:
     p99_ms: float
     active_seconds: float
     server_cpu: float = 0.0
+    database_cpu: float = 0.0
     client_cpu: float = 0.0
     load_average: float = 0.0
 
@@ -96,6 +97,10 @@ class WrkResult:
         # wrk divides by its whole run, quiet tail included; requests were
         # only sent during the active part.
         return self.requests / self.active_seconds
+
+    @property
+    def database_cpu_us(self) -> float:
+        return self.database_cpu / max(self.requests, 1) * 1e6
 
     @property
     def cpu_us(self) -> float:
@@ -541,15 +546,17 @@ def measured_run(
     url: str, headers: dict[str, str], master: int, database: Database, options: Options
 ) -> WrkResult:
     """One wrk run, with the CPU time the server and wrk spent on it."""
-    pids = [master, *child_pids(master), *database.backend_pids()]
-    before = process_cpu(pids)
+    before = process_cpu([master, *child_pids(master), *database.backend_pids()])
     client_before = children_cpu()
     result = run_wrk(url, headers, options.duration, options.tail, options)
     result.client_cpu = children_cpu() - client_before
     # Database backends started during the run count from zero; one that
     # ended during it (CONN_MAX_AGE) is missed.
-    after = process_cpu([master, *child_pids(master), *database.backend_pids()])
-    result.server_cpu = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    backends = database.backend_pids()
+    after = process_cpu([master, *child_pids(master), *backends])
+    spent = {pid: cpu - before.get(pid, 0.0) for pid, cpu in after.items()}
+    result.server_cpu = sum(spent.values())
+    result.database_cpu = sum(spent.get(pid, 0.0) for pid in backends)
     result.load_average = os.getloadavg()[0]
     return result
 
@@ -689,6 +696,9 @@ def summary_lines(run: DatabaseRun) -> str:
             f"  p99 {_median_range([x.p99_ms for x in results], '.2f')} ms"
             f"  cpu/req {_median_range([x.cpu_us for x in results], ',.0f')} us"
         )
+    backend = statistics.median(r.beacon.database_cpu_us for r in rounds)
+    if backend:
+        lines.append(f"  of the beacon's cpu/req, in database server processes: {backend:,.0f} us")
     figures = summary(run)
     lines.append(f"  ratio beacon/empty {_median_range([r.ratio for r in rounds], '.2f')}")
     lines.append(f"  cpu ratio          {_median_range([r.cpu_ratio for r in rounds], '.2f')}")
