@@ -1,7 +1,7 @@
 """Where a gunicorn worker's time goes while wrk loads the beacon.
 
 Usage: .venv/bin/python bench/hotspots.py [--database postgres|sqlite] [--seconds 20]
-       [--path /ctr/s.css] [--env NAME=VALUE ...] [--raw FILE]
+       [--path /ctr/s.css] [--env NAME=VALUE ...] [--db-query QUERY] [--cpu] [--raw FILE]
 
 Starts the example project as bench/run does (scratch database, gunicorn sync
 workers = cores, DEBUG off), loads it with wrk and the same browser headers,
@@ -9,6 +9,7 @@ and samples every worker with py-spy (``record --subprocesses --idle``, so time
 spent waiting on the database counts too). Each sample is charged to the
 innermost of the regions below that its stack is in, and the share of samples
 per region is printed: a flat profile of one request's wall time, by layer.
+With ``--cpu`` only samples on the CPU count: where the worker's CPU goes.
 ``--env`` passes settings to the server (e.g. ``CONN_HEALTH_CHECKS=False``).
 """
 
@@ -95,6 +96,11 @@ def main() -> int:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
     parser.add_argument("--db-query", default="", help="as bench/run's --db-query")
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="count only samples on the CPU (leave out time blocked on I/O and the database)",
+    )
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     args = parser.parse_args()
     options = beacon.parse_args(["--databases", args.database, "--db-query", args.db_query])
@@ -126,7 +132,7 @@ def main() -> int:
                 "--pid",
                 str(master),
                 "--subprocesses",
-                "--idle",
+                *([] if args.cpu else ["--idle"]),
                 "--rate",
                 str(args.rate),
                 "--duration",
@@ -144,7 +150,8 @@ def main() -> int:
             args.raw.write_text(raw)
     rows = summarise(raw)
     total = sum(count for _, count in rows)
-    print(f"\n{args.database}, {args.path}, {total:,} samples, {args.env or 'no extra settings'}")
+    what = "on-CPU samples" if args.cpu else "samples (on CPU or blocked)"
+    print(f"\n{args.database}, {args.path}, {total:,} {what}, {args.env or 'no extra settings'}")
     for name, count in rows:
         print(f"  {count / total:6.1%}  {name}")
     return 0
