@@ -9,7 +9,9 @@ and samples every worker with py-spy (``record --subprocesses --idle``, so time
 spent waiting on the database counts too). Each sample is charged to the
 innermost of the regions below that its stack is in, and the share of samples
 per region is printed: a flat profile of one request's wall time, by layer.
-With ``--cpu`` only samples on the CPU count: where the worker's CPU goes.
+With ``--cpu`` samples where the worker was blocked are left out (one ready
+to run but waiting for a core still counts: on a busy machine, that is most of
+the time after each wake-up).
 ``--env`` passes settings to the server (e.g. ``CONN_HEALTH_CHECKS=False``).
 """
 
@@ -52,7 +54,8 @@ REGIONS = [
     ("Django: request_finished, close_old_connections", r"^close_old_connections \("),
 ]
 _COMPILED = [(name, re.compile(pattern)) for name, pattern in REGIONS]
-# Leaves where the worker is blocked on PostgreSQL's answer, not running Python.
+# psycopg's I/O loop: blocked on PostgreSQL's answer, or in psycopg's C code
+# sending the query and reading the result (py-spy sees no frames below it).
 _WAITING = re.compile(r"^Connection\.wait \(psycopg/")
 
 
@@ -63,7 +66,7 @@ def region_of(stack: list[str]) -> str:
             if pattern.search(frame):
                 found = name
     if stack and _WAITING.search(stack[-1]):
-        found += ", waiting for the server"
+        found += ", in psycopg's wait loop"
     return found
 
 
@@ -99,7 +102,8 @@ def main() -> int:
     parser.add_argument(
         "--cpu",
         action="store_true",
-        help="count only samples on the CPU (leave out time blocked on I/O and the database)",
+        help="leave out samples where the worker was blocked (py-spy counts a worker that is "
+        "ready to run but waiting for a core as active)",
     )
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     args = parser.parse_args()
@@ -150,7 +154,7 @@ def main() -> int:
             args.raw.write_text(raw)
     rows = summarise(raw)
     total = sum(count for _, count in rows)
-    what = "on-CPU samples" if args.cpu else "samples (on CPU or blocked)"
+    what = "samples not blocked" if args.cpu else "samples (on CPU or blocked)"
     print(f"\n{args.database}, {args.path}, {total:,} {what}, {args.env or 'no extra settings'}")
     for name, count in rows:
         print(f"  {count / total:6.1%}  {name}")
