@@ -186,7 +186,9 @@ def parse_args(argv: Sequence[str]) -> Options:
         ),
     )
     parser.add_argument(
-        "--quick", action="store_true", help="2 rounds of 2 s (for CI); overrides the defaults"
+        "--quick",
+        action="store_true",
+        help="2 rounds of 1.5 s, for CI (under a minute for both databases)",
     )
     parser.add_argument("--rounds", type=int, help="rounds per database (default 5)")
     parser.add_argument("--duration", type=float, help="seconds per wrk run (default 10)")
@@ -229,7 +231,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     if any("=" not in item for item in args.server_env):
         parser.error("--server-env takes NAME=VALUE")
     rounds = args.rounds or (2 if args.quick else 5)
-    duration = args.duration or (2.0 if args.quick else 10.0)
+    duration = args.duration or (1.5 if args.quick else 10.0)
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]
     unknown = set(databases) - {"postgres", "sqlite"}
     if unknown or not databases:
@@ -241,7 +243,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         rounds=min(rounds, 50),
         duration=min(duration, 300.0),
         tail=0.5 if args.quick else 1.0,
-        warmup=1.0 if args.quick else 3.0,
+        warmup=0.5 if args.quick else 3.0,
         workers=args.workers,
         threads=args.threads,
         connections=args.connections,
