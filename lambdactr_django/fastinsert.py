@@ -33,13 +33,14 @@ def _statement(connection: BaseDatabaseWrapper) -> tuple[str, list[Field[Any, An
     cached = _statements.get(connection.alias)
     if cached is None:
         quote = connection.ops.quote_name
-        fields = [HeaderHit._meta.get_field(name) for name in _COLUMNS]
-        columns = ", ".join(quote(field.column) for field in fields)  # type: ignore[union-attr]
+        by_name = {field.name: field for field in HeaderHit._meta.concrete_fields}
+        fields = [by_name[name] for name in _COLUMNS]
+        columns = ", ".join(quote(field.get_attname_column()[1] or field.name) for field in fields)
         placeholders = ", ".join(["%s"] * len(fields))
         # Names from the model, quoted by the backend; values go as parameters.
         table = quote(HeaderHit._meta.db_table)
         sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-        cached = _statements[connection.alias] = (sql, fields)  # type: ignore[assignment]
+        cached = _statements[connection.alias] = (sql, fields)
     return cached
 
 
