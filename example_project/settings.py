@@ -69,7 +69,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'example.sqlite3'}")}
 # The beacon keeps its connection between requests instead of reconnecting.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A SELECT 1 before each request's first query: one more round trip per hit
+# (docs/performance-profile.md), in exchange for surviving a database restart.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if "postgresql" in DATABASES["default"]["ENGINE"]:
     # While the database is unreachable a beacon request waits at most this long.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
@@ -98,6 +100,8 @@ LAMBDACTR_SPOOL_DIR = env("LAMBDACTR_SPOOL_DIR", default=str(BASE_DIR / "spool")
 # Per client address per minute; None turns the limit off. The default cache
 # is per process: with several workers use a shared one (Redis, Memcached).
 LAMBDACTR_RATE_LIMIT = env.int("LAMBDACTR_RATE_LIMIT", default=300) or None
+# Serves /bench/empty.css, the benchmark's baseline (bench/run); off on a real site.
+BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
 
 LOGGING = {
     "version": 1,

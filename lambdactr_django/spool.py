@@ -32,6 +32,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+from lambdactr_django import fastinsert
 from lambdactr_django.capture import Hit
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
@@ -110,11 +111,11 @@ def insert(row: HeaderHit) -> None:
     if connections[alias].vendor != "postgresql":
         # One statement in autocommit: nothing to bound but the connection's
         # own timeout (SQLite's OPTIONS "timeout").
-        row.save(force_insert=True, using=alias)
+        fastinsert.insert_row(row, alias)
         return
     with transaction.atomic(using=alias):
         _limit_statement_time(alias)
-        row.save(force_insert=True, using=alias)
+        fastinsert.insert_row(row, alias)
 
 
 def insert_new(rows: list[HeaderHit]) -> int:
