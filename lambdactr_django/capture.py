@@ -201,37 +201,35 @@ def referrer_host(referrer: str) -> str:
 def stored_headers(request: HttpRequest) -> dict[str, str]:
     """The request's headers under canonical names, after the privacy rules."""
     headers: dict[str, str] = {}
-    redacted = {name.lower() for name in conf.REDACTED_HEADERS}
+    # Settings read once per request, not once per header: this is the hot path.
+    never = {*(name.lower() for name in conf.REDACTED_HEADERS), _csrf_header_name()}
     store_address = conf.STORE_CLIENT_IP
     limit = conf.MAX_HEADERS
+    max_length = conf.MAX_HEADER_LENGTH
     for name, value in request.headers.items():
         if name in _BODY_HEADERS and not request.META.get("CONTENT_LENGTH"):
             continue
         if len(headers) >= limit:
             break
         lowered = name.lower()
-        if len(name) > MAX_HEADER_NAME_LENGTH or _never_stored(lowered) or lowered in redacted:
+        if len(name) > MAX_HEADER_NAME_LENGTH or _never_stored(lowered) or lowered in never:
             continue
         if lowered in CLIENT_ADDRESS_HEADERS and not store_address:
             continue
-        text = clean_text(repair_wsgi_string(value), conf.MAX_HEADER_LENGTH)
+        text = clean_text(repair_wsgi_string(value), max_length)
         if lowered == "referer":
             text = clean_referrer(text)
         headers[canonical_header_name(name)] = text
     if store_address and len(headers) < limit:
         address = request.META.get("REMOTE_ADDR", "")
         if address:
-            headers[REMOTE_ADDR_KEY] = clean_text(address, conf.MAX_HEADER_LENGTH)
+            headers[REMOTE_ADDR_KEY] = clean_text(address, max_length)
     return headers
 
 
 def _never_stored(lowered_name: str) -> bool:
-    return (
-        lowered_name in NEVER_STORED
-        or "csrf" in lowered_name
-        or "xsrf" in lowered_name
-        or lowered_name == _csrf_header_name()
-    )
+    # Whatever the settings: credentials and anti-forgery tokens.
+    return lowered_name in NEVER_STORED or "csrf" in lowered_name or "xsrf" in lowered_name
 
 
 def _csrf_header_name() -> str:
