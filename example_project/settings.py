@@ -72,6 +72,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A SELECT 1 before each request's first query: one more round trip per hit
 # (docs/performance-profile.md), in exchange for surviving a database restart.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+if "sqlite" in DATABASES["default"]["ENGINE"]:
+    # WAL: one fsync per hit instead of four, and readers never block the
+    # writer; with the default journal the workers queue on the database lock
+    # (docs/performance-profile.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "init_command", "PRAGMA journal_mode=WAL;"
+    )
 if "postgresql" in DATABASES["default"]["ENGINE"]:
     # While the database is unreachable a beacon request waits at most this long.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
