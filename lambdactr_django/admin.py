@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -9,7 +10,9 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
-from django.db.models import QuerySet
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Field, QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -21,6 +24,7 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.dateparse import parse_date
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -129,15 +133,92 @@ class SiteFilter(admin.SimpleListFilter):
     max_sites = 100
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        sites = (HeaderHit.objects.order_by("site").values_list("site", flat=True).distinct())[
-            : self.max_sites
-        ]
+        sites = recent_values(HeaderHit.objects.all(), "site", [self.value()])[: self.max_sites]
         return [(site, site or "(unknown)") for site in sites]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
         if self.value() is None:
             return queryset
         return queryset.filter(site=self.value())
+
+
+# The filters offer the values of the latest hits only: a SELECT DISTINCT over
+# the whole table on every page of the list is a full scan. Chosen values
+# still filter exactly, over every hit, and stay listed.
+RECENT_HITS = 10_000
+
+
+def recent_values(
+    queryset: QuerySet[HeaderHit], column: str, chosen: list[str | None] | None = None
+) -> list[str]:
+    """The distinct values of ``column`` in the latest hits, plus ``chosen``, sorted."""
+    values = set(
+        stats.recent(queryset, RECENT_HITS).values_list(column, flat=True).distinct().order_by()
+    )
+    values.update(value for value in chosen or [] if value is not None)
+    return sorted(values)
+
+
+class RecentValuesFilter(admin.AllValuesFieldListFilter):
+    """Django's filter by a column's values, listing those of the latest hits only."""
+
+    def __init__(
+        self,
+        field: Field[Any, Any],
+        request: HttpRequest,
+        params: dict[str, Any],
+        model: type[HeaderHit],
+        model_admin: admin.ModelAdmin[HeaderHit],
+        field_path: str,
+    ) -> None:
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = recent_values(
+            model_admin.get_queryset(request), field.name, list(self.lookup_val or [])
+        )
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator that asks PostgreSQL's planner how many hits there are, when many.
+
+    The list's count is an exact COUNT(*) of every matching hit, read on every
+    page; on a table of millions that is the slowest query of the page. Where
+    the planner expects at least ``exact_below`` rows, its estimate is the
+    count, and ``estimated`` is True; below that, and on other databases, the
+    count is exact.
+    """
+
+    exact_below = 100_000
+
+    estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        estimate = _planned_rows(self.object_list)
+        if estimate is None or estimate < self.exact_below:
+            return super().count
+        self.estimated = True
+        return estimate
+
+    @property
+    def rounded_count(self) -> str:
+        """The count with three significant figures, for "about ..."."""
+        count = int(float(f"{self.count:.3g}"))
+        return f"{count:,}"
+
+
+def _planned_rows(queryset: Any) -> int | None:
+    if not isinstance(queryset, QuerySet):
+        return None
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str | bytes):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 class ExternalReferrerFilter(admin.SimpleListFilter):
@@ -271,8 +352,8 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         TrafficFilter,
         "kind",
         "device",
-        "browser",
-        "os",
+        ("browser", RecentValuesFilter),
+        ("os", RecentValuesFilter),
         "bot_reason",
         "resource",
         ExternalReferrerFilter,
@@ -305,8 +386,12 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     class Media:
         css = {"all": ["lambdactr_django/admin.css"]}
 
-    # An exact COUNT(*) of a large log table on every page is the slowest query here.
+    # An exact COUNT(*) of a large log table on every page is the slowest query
+    # here: no count of the unfiltered table, an estimate of the filtered one,
+    # and no per-choice counts (facets) at all.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    show_facets = admin.ShowFacets.NEVER
     change_list_template = "lambdactr_django/admin/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
