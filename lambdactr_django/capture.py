@@ -6,6 +6,7 @@ to reuse from the template tag, the management commands and the view.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -146,14 +147,7 @@ def capture(request: HttpRequest, kind: str = VIEW, resource: str = STYLESHEET) 
         kind=kind,
         resource=resource,
         referrer_host=referrer_host(page.referrer),
-        browser=labels.browser,
-        os=labels.os,
-        device=labels.device,
-        is_bot=labels.is_bot,
-        bot_reason=labels.bot_reason,
-        prefetch=labels.prefetch,
-        dnt=labels.dnt,
-        gpc=labels.gpc,
+        **dataclasses.asdict(labels),
     )
 
 

@@ -1,23 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lambdactr_django.capture import labels_for, referrer_host
+from lambdactr_django.classify import Labels
 from lambdactr_django.models import HeaderHit
 
-LABEL_FIELDS = (
-    "referrer_host",
-    "browser",
-    "os",
-    "device",
-    "is_bot",
-    "bot_reason",
-    "prefetch",
-    "dnt",
-    "gpc",
-)
+# Every column classify computes, plus the referrer's host: one list, so a new
+# label is re-applied here without touching this command.
+LABEL_FIELDS = ("referrer_host", *(field.name for field in dataclasses.fields(Labels)))
 
 
 class Command(BaseCommand):
@@ -76,17 +70,7 @@ class Command(BaseCommand):
 def relabel(hit: HeaderHit) -> bool:
     """Set ``hit``'s labels from its stored data; True when any changed."""
     labels = labels_for(hit.user_agent, hit.headers or {}, hit.resource)
-    new = {
-        "referrer_host": referrer_host(hit.referrer),
-        "browser": labels.browser,
-        "os": labels.os,
-        "device": labels.device,
-        "is_bot": labels.is_bot,
-        "bot_reason": labels.bot_reason,
-        "prefetch": labels.prefetch,
-        "dnt": labels.dnt,
-        "gpc": labels.gpc,
-    }
+    new = {"referrer_host": referrer_host(hit.referrer), **dataclasses.asdict(labels)}
     changed = any(getattr(hit, name) != value for name, value in new.items())
     for name, value in new.items():
         setattr(hit, name, value)
