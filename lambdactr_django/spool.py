@@ -32,7 +32,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from lambdactr_django import fastinsert
+from lambdactr_django import fastinsert, keys
 from lambdactr_django.capture import Hit
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
@@ -94,7 +94,7 @@ def save(hit: Hit) -> None:
 
 def new_row(hit: Hit) -> HeaderHit:
     # Hit's fields are named after the model's columns.
-    return HeaderHit(id=uuid.uuid4(), created_at=timezone.now(), **dataclasses.asdict(hit))
+    return HeaderHit(id=keys.new_key(), created_at=timezone.now(), **dataclasses.asdict(hit))
 
 
 def beacon_alias() -> str:
