@@ -89,7 +89,7 @@ def save(hit: Hit) -> None:
         # The row itself is bad: spooling it would only fail again on replay.
         lost.add()
         raise
-    _replay_if_due()
+    replay_if_due()
 
 
 def new_row(hit: Hit) -> HeaderHit:
@@ -161,11 +161,8 @@ def append(rows: list[HeaderHit]) -> bool:
     if directory is None:
         lost.add(len(rows))
         return False
-    # A leading newline ends any line torn by a crash, so it costs only itself.
-    data = "".join("\n" + json.dumps(_record(row), separators=(",", ":")) for row in rows) + "\n"
-    encoded = data.encode("ascii")
     try:
-        kept = _append_bytes(directory, encoded)
+        kept = _append_bytes(directory, encode(rows))
     except OSError:
         logger.exception("lambdactr: could not write to the spool in %s", directory)
         lost.add(len(rows))
@@ -173,6 +170,13 @@ def append(rows: list[HeaderHit]) -> bool:
     if not kept:
         dropped.add(len(rows))
     return kept
+
+
+def encode(rows: list[HeaderHit]) -> bytes:
+    """``rows`` as spool lines (the buffer's journal uses them too)."""
+    # A leading newline ends any line torn by a crash, so it costs only itself.
+    data = "".join("\n" + json.dumps(_record(row), separators=(",", ":")) for row in rows) + "\n"
+    return data.encode("ascii")
 
 
 def _append_bytes(directory: Path, data: bytes) -> bool:
@@ -319,7 +323,7 @@ def _store_chunk(rows: list[HeaderHit], result: ReplayResult) -> None:
     result.already_stored += len(rows) - inserted
 
 
-def _replay_if_due() -> None:
+def replay_if_due() -> None:
     global _next_replay_check
     now = time.monotonic()
     if now < _next_replay_check:
