@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import fcntl
 import json
 import os
@@ -63,7 +65,9 @@ def test_flush_stores_the_batch_with_the_ids_and_times_made_at_capture(spool_dir
         buffer.save(make_hit(path))
     [journal] = journals(spool_dir)
     journaled = ids_in(journal)
-    times = {str(row.id): row.created_at for row in buffer._current().journal.rows}
+    journal_records = buffer._current().journal
+    assert journal_records is not None
+    times = {v["id"]: dt.datetime.fromisoformat(v["created_at"]) for v in journal_records.records}
 
     assert buffer.flush() == 3
 
@@ -103,14 +107,14 @@ def test_stop_stores_what_is_buffered(spool_dir: Path) -> None:
 def test_a_batch_the_database_cannot_take_goes_to_the_spool(
     spool_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(rows: list[HeaderHit]) -> int:
+    def refuse(records: list[dict[str, object]]) -> int:
         raise OperationalError("connection refused")
 
     buffer.save(make_hit("/a/"))
     buffer.save(make_hit("/b/"))
     [journal] = journals(spool_dir)
     journaled = ids_in(journal)
-    monkeypatch.setattr(spool, "insert_new", refuse)
+    monkeypatch.setattr(buffer, "store_batch", refuse)
 
     assert buffer.flush() == 0
 
@@ -197,3 +201,25 @@ def test_without_a_spool_dir_hits_are_stored_one_by_one(tmp_path: Path) -> None:
         stylesheet(RequestFactory().get("/ctr/s.css", HTTP_REFERER="https://blog.example/"))
 
     assert HeaderHit.objects.count() == 1
+
+
+def test_a_flushed_row_is_what_a_durable_save_stores(spool_dir: Path) -> None:
+    hit = dataclasses.replace(
+        make_hit("/same/"),
+        headers={"User-Agent": "Mozilla/5.0 test", "Accept": "text/css", "X-Quote": 'a"b\\c\t'},
+        is_bot=True,
+        bot_reason="user-agent",
+        dnt=True,
+    )
+    buffer.save(hit)
+    buffer.flush()
+    spool.save(hit)
+
+    buffered, durable = (
+        HeaderHit.objects.filter(pk=pk).values().get()
+        for pk in HeaderHit.objects.order_by("created_at").values_list("pk", flat=True)
+    )
+    assert buffered.pop("id") != durable.pop("id")
+    assert buffered.pop("created_at") <= durable.pop("created_at")
+    assert buffered == durable
+    assert buffered["headers"]["X-Quote"] == 'a"b\\c\t'
