@@ -46,6 +46,8 @@ STOP_WAIT_SECONDS = 10.0
 # Hit's fields are named after the model's columns.
 _HIT_FIELDS = tuple(f.name for f in dataclasses.fields(Hit))
 _hit_values = operator.attrgetter(*_HIT_FIELDS)
+# Built once: json.dumps() with any option builds an encoder per call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass
@@ -97,7 +99,7 @@ def record(hit: Hit) -> dict[str, Any]:
 def _append(values: dict[str, Any]) -> bool:
     state = _current()
     # A leading newline ends a line torn by a crash, as in the spool.
-    data = ("\n" + json.dumps(values, separators=(",", ":")) + "\n").encode("ascii")
+    data = ("\n" + _encode(values) + "\n").encode("ascii")
     with state.lock:
         try:
             journal = state.journal or _open_journal(state)
