@@ -3,12 +3,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import fcntl
+import io
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import OperationalError
 from django.test import RequestFactory, override_settings
 
@@ -223,3 +225,14 @@ def test_a_flushed_row_is_what_a_durable_save_stores(spool_dir: Path) -> None:
     assert buffered.pop("created_at") <= durable.pop("created_at")
     assert buffered == durable
     assert buffered["headers"]["X-Quote"] == 'a"b\\c\t'
+
+
+def test_the_replay_command_stores_a_dead_process_journal(spool_dir: Path) -> None:
+    write_journal(spool_dir, [spool.new_row(make_hit("/orphan/"))])
+    out = io.StringIO()
+
+    call_command("lambdactr_replay", stdout=out)
+
+    assert "Replaying 1 journals left by stopped processes." in out.getvalue()
+    assert list(HeaderHit.objects.values_list("path", flat=True)) == ["/orphan/"]
+    assert journals(spool_dir) == []
