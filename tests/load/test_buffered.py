@@ -55,10 +55,16 @@ def start(database: str, spool_dir: Path, interval: str = INTERVAL, **kwargs: ob
     return running
 
 
-def finish(running: server.Gunicorn, database: str, spool_dir: Path) -> int:
+def finish(
+    running: server.Gunicorn, database: str, spool_dir: Path, stop: int = signal.SIGTERM
+) -> int:
     """Stop gracefully, replay what the spool holds; the rows stored."""
-    running.stop()
     assert running.process is not None
+    running.process.send_signal(stop)
+    try:
+        running.process.wait(30)
+    finally:
+        running.stop()  # Kills it if it did not stop by itself.
     assert running.process.returncode == 0
     replayed = server.manage(running.env, "lambdactr_replay")
     assert replayed.returncode == 0, replayed.stderr
@@ -94,9 +100,13 @@ def test_a_killed_worker_loses_nothing(database: str, spool_dir: Path) -> None:
     assert run.ok <= rows <= run.ok + run.socket_errors
 
 
-@pytest.mark.parametrize("threads", [1, 3], ids=["sync", "gthread"])
+@pytest.mark.parametrize(
+    ("threads", "stop"),
+    [(1, signal.SIGTERM), (3, signal.SIGTERM), (1, signal.SIGQUIT)],
+    ids=["sync-TERM", "gthread-TERM", "sync-QUIT"],
+)
 def test_a_graceful_stop_stores_what_is_buffered(
-    database: str, spool_dir: Path, threads: int
+    database: str, spool_dir: Path, threads: int, stop: signal.Signals
 ) -> None:
     # An interval no run reaches: only the batch bound and the exit flush store.
     running = start(database, spool_dir, interval="60", threads=threads)
@@ -104,8 +114,8 @@ def test_a_graceful_stop_stores_what_is_buffered(
         run = wrk(running.url, FAULT_REQUESTS)
         before = server.count_rows(database)
     finally:
-        rows = finish(running, database, spool_dir)
-    report(f"buffered TERM ({threads} threads)", run, rows)
+        rows = finish(running, database, spool_dir, stop)
+    report(f"buffered {stop.name} ({threads} threads)", run, rows)
 
     assert before < run.ok, "nothing was left buffered: the test would prove nothing"
     assert (run.ok, run.bad, run.server_errors, run.socket_errors) == (FAULT_REQUESTS, 0, 0, 0)
