@@ -161,8 +161,11 @@ def append(rows: list[HeaderHit]) -> bool:
     if directory is None:
         lost.add(len(rows))
         return False
+    # A leading newline ends any line torn by a crash, so it costs only itself.
+    data = "".join("\n" + json.dumps(_record(row), separators=(",", ":")) for row in rows) + "\n"
+    encoded = data.encode("ascii")
     try:
-        kept = _append_bytes(directory, encode(rows))
+        kept = _append_bytes(directory, encoded)
     except OSError:
         logger.exception("lambdactr: could not write to the spool in %s", directory)
         lost.add(len(rows))
@@ -170,13 +173,6 @@ def append(rows: list[HeaderHit]) -> bool:
     if not kept:
         dropped.add(len(rows))
     return kept
-
-
-def encode(rows: list[HeaderHit]) -> bytes:
-    """``rows`` as spool lines (the buffer's journal uses them too)."""
-    # A leading newline ends any line torn by a crash, so it costs only itself.
-    data = "".join("\n" + json.dumps(_record(row), separators=(",", ":")) for row in rows) + "\n"
-    return data.encode("ascii")
 
 
 def _append_bytes(directory: Path, data: bytes) -> bool:

@@ -44,7 +44,8 @@ def write_journal(directory: Path, rows: list[HeaderHit], pid: int = 999999) -> 
     # What a process killed before its flush leaves behind: a journal nobody locks.
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{buffer.JOURNAL_PREFIX}{pid}-1{buffer.JOURNAL_SUFFIX}"
-    path.write_bytes(spool.encode(rows))
+    # The spool's format, one JSON line per row.
+    path.write_text("".join("\n" + json.dumps(spool._record(row)) + "\n" for row in rows))
     return path
 
 
