@@ -89,7 +89,7 @@ def save(hit: Hit) -> None:
         # The row itself is bad: spooling it would only fail again on replay.
         lost.add()
         raise
-    _replay_if_due()
+    replay_if_due()
 
 
 def new_row(hit: Hit) -> HeaderHit:
@@ -319,7 +319,7 @@ def _store_chunk(rows: list[HeaderHit], result: ReplayResult) -> None:
     result.already_stored += len(rows) - inserted
 
 
-def _replay_if_due() -> None:
+def replay_if_due() -> None:
     global _next_replay_check
     now = time.monotonic()
     if now < _next_replay_check:
