@@ -21,7 +21,6 @@ import operator
 import os
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from typing import Any
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
-from lambdactr_django import spool
+from lambdactr_django import keys, spool
 from lambdactr_django.capture import Hit
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
@@ -91,7 +90,7 @@ def record(hit: Hit) -> dict[str, Any]:
     """The spool record of ``hit``'s new row: its UUID and time are made now, as ``new_row``'s."""
     # No model instance on the request path: building one costs more than the
     # rest of the journaling (docs/performance-buffered.md).
-    values = {"id": str(uuid.uuid4()), "created_at": timezone.now().isoformat()}
+    values = {"id": str(keys.new_key()), "created_at": timezone.now().isoformat()}
     values.update(zip(_HIT_FIELDS, _hit_values(hit), strict=True))
     return values
 
