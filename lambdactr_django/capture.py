@@ -6,17 +6,20 @@ to reuse from the template tag, the management commands and the view.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
+from django.http.request import HttpHeaders
 
 from lambdactr_django import classify
 from lambdactr_django.conf import conf
@@ -147,15 +150,14 @@ def capture(request: HttpRequest, kind: str = VIEW, resource: str = STYLESHEET) 
         kind=kind,
         resource=resource,
         referrer_host=referrer_host(page.referrer),
-        **dataclasses.asdict(labels),
+        **labels.fields(),
     )
 
 
 def labels_for(user_agent: str, headers: dict[str, str], resource: str) -> classify.Labels:
     """The labels of a hit from what is stored of it; capture and lambdactr_reclassify
     both use this, so a stored hit reclassifies to what capture would say today."""
-    redacted = frozenset(name.lower() for name in conf.REDACTED_HEADERS)
-    return classify.label(user_agent, headers, resource, redacted)
+    return classify.label(user_agent, headers, resource, _lowered(conf.REDACTED_HEADERS))
 
 
 def should_store(hit: Hit) -> bool:
@@ -196,29 +198,68 @@ def stored_headers(request: HttpRequest) -> dict[str, str]:
     """The request's headers under canonical names, after the privacy rules."""
     headers: dict[str, str] = {}
     # Settings read once per request, not once per header: this is the hot path.
-    never = {*(name.lower() for name in conf.REDACTED_HEADERS), _csrf_header_name()}
+    never = _lowered(conf.REDACTED_HEADERS) | {_csrf_header_name()}
     store_address = conf.STORE_CLIENT_IP
     limit = conf.MAX_HEADERS
     max_length = conf.MAX_HEADER_LENGTH
-    for name, value in request.headers.items():
-        if name in _BODY_HEADERS and not request.META.get("CONTENT_LENGTH"):
+    # META rather than request.headers: the same headers in the same order,
+    # without building a second mapping of them on every request.
+    for key, value in request.META.items():
+        header = _header(key)
+        if header is None:
+            continue
+        if header.name in _BODY_HEADERS and not request.META.get("CONTENT_LENGTH"):
             continue
         if len(headers) >= limit:
             break
-        lowered = name.lower()
-        if len(name) > MAX_HEADER_NAME_LENGTH or _never_stored(lowered) or lowered in never:
+        if header.refused or header.lowered in never:
             continue
-        if lowered in CLIENT_ADDRESS_HEADERS and not store_address:
+        if header.lowered in CLIENT_ADDRESS_HEADERS and not store_address:
             continue
         text = clean_text(repair_wsgi_string(value), max_length)
-        if lowered == "referer":
+        if header.lowered == "referer":
             text = clean_referrer(text)
-        headers[canonical_header_name(name)] = text
+        headers[header.canonical] = text
     if store_address and len(headers) < limit:
         address = request.META.get("REMOTE_ADDR", "")
         if address:
             headers[REMOTE_ADDR_KEY] = clean_text(address, max_length)
     return headers
+
+
+class _Header(NamedTuple):
+    name: str
+    lowered: str
+    canonical: str
+    # Never stored, whatever the settings.
+    refused: bool
+
+
+# Keyed by META key: browsers send the same few dozen headers, and the bound
+# keeps made-up names from growing the cache.
+@functools.lru_cache(maxsize=1024)
+def _header(meta_key: str) -> _Header | None:
+    """The header a META key carries, as the privacy rules see it; None if it is none."""
+    name = HttpHeaders.parse_header_name(meta_key)
+    if name is None:
+        return None
+    lowered = name.lower()
+    return _Header(
+        name=name,
+        lowered=lowered,
+        canonical=canonical_header_name(name),
+        refused=len(name) > MAX_HEADER_NAME_LENGTH or _never_stored(lowered),
+    )
+
+
+def _lowered(names: Sequence[str]) -> frozenset[str]:
+    # Cached on the setting's value: a settings override gets its own entry.
+    return _lowered_cached(tuple(names))
+
+
+@functools.lru_cache(maxsize=16)
+def _lowered_cached(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(name.lower() for name in names)
 
 
 def _never_stored(lowered_name: str) -> bool:
@@ -240,6 +281,9 @@ def canonical_header_name(name: str) -> str:
 def repair_wsgi_string(value: str) -> str:
     # WSGI hands headers over as latin-1; browsers send UTF-8. Undo the former
     # the way Django does for PATH_INFO, replacing bytes that are not UTF-8.
+    if value.isascii():
+        # Nearly every header, and the same in both encodings.
+        return value
     try:
         return value.encode("iso-8859-1").decode("utf-8", errors="replace")
     except UnicodeEncodeError:
@@ -248,6 +292,9 @@ def repair_wsgi_string(value: str) -> str:
 
 def clean_text(value: str, limit: int) -> str:
     """Printable text a database can store, at most ``limit`` characters."""
+    if value.isascii() and value.isprintable():
+        # Nearly every header: no control character, no surrogate to remove.
+        return value[:limit]
     value = _CONTROL_CHARACTERS.sub("", value)
     # Lone surrogates cannot be encoded as UTF-8, so no database can store them.
     value = value.encode("utf-8", errors="replace").decode("utf-8")

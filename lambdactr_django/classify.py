@@ -91,6 +91,11 @@ class Labels:
     dnt: bool
     gpc: bool
 
+    def fields(self) -> dict[str, str | bool]:
+        # The hit's columns of the same names. dataclasses.asdict() would
+        # deep-copy every value, a cost on each beacon request.
+        return {name: getattr(self, name) for name in self.__slots__}
+
 
 def label(
     user_agent: str,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from lambdactr_django import classify
@@ -125,3 +127,9 @@ def test_a_prefetch_is_labelled_apart_from_bots() -> None:
 def test_privacy_signals(headers: dict[str, str], dnt: bool, gpc: bool) -> None:
     labels = classify.label(CHROME, {**STYLESHEET_HEADERS, **headers}, "stylesheet")
     assert (labels.dnt, labels.gpc) == (dnt, gpc)
+
+
+def test_labels_fields_are_every_label_by_name() -> None:
+    labels = classify.label("Mozilla/5.0 (compatible; Googlebot/2.1)", {"DNT": "1"}, "stylesheet")
+
+    assert labels.fields() == dataclasses.asdict(labels)
