@@ -7,16 +7,18 @@ export all select and count through these functions, so their numbers agree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connections
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from lambdactr_django import days
+from lambdactr_django import days, rollups
 from lambdactr_django.capture import VIEW, VISITOR
 from lambdactr_django.conf import conf
-from lambdactr_django.models import HeaderHit
+from lambdactr_django.models import HeaderHit, Rollup
 
 # Traffic classes; they split every set of hits into three parts with no overlap.
 HUMAN = "human"
@@ -30,6 +32,10 @@ MAX_CHART_DAYS = 366
 
 _VIEWS = Count("pk", filter=Q(kind=VIEW))
 _VISITORS = Count("pk", filter=Q(kind=VISITOR))
+# The same, from rollup rows.
+_ROLLED_VIEWS = Sum("hits", filter=Q(kind=VIEW))
+_ROLLED_VISITORS = Sum("hits", filter=Q(kind=VISITOR))
+CLASSES = (HUMAN, BOT, PREFETCH)
 
 
 def select(
@@ -148,44 +154,203 @@ def report(
     # Meta.ordering would otherwise join every GROUP BY.
     every = queryset.order_by()
     chosen = of_traffic(every, traffic)
-    totals = chosen.aggregate(views=_VIEWS, visitors=_VISITORS)
     viewed = chosen.filter(kind=VIEW)
+    classes = _class_counts(every)
     return Report(
         start=start,
         end=end,
         traffic=traffic,
-        views=totals["views"],
-        visitors=totals["visitors"],
+        views=_total(classes, traffic, VIEW),
+        visitors=_total(classes, traffic, VISITOR),
         days=per_day(chosen, start, end),
-        pages=[
-            Row(
-                label=f"{row['site']}{row['path']}",
-                views=row["n"],
-                visitors=0,
-                lookups={"site": row["site"], "path": row["path"]},
-            )
-            for row in viewed.values("site", "path")
+        pages=_page_rows(
+            viewed.values("site", "path")
             .annotate(n=Count("pk"))
             .order_by("-n", "site", "path")[:limit]
-        ],
-        referrers=[
-            Row(
-                label=row["referrer_host"],
-                views=row["n"],
-                visitors=0,
-                lookups={"referrer_host": row["referrer_host"]},
-            )
-            for row in viewed.exclude(referrer_host="")
+        ),
+        referrers=_referrer_rows(
+            viewed.exclude(referrer_host="")
             .values("referrer_host")
             .annotate(n=Count("pk"))
             .order_by("-n", "referrer_host")[:limit]
-        ],
+        ),
         browsers=_breakdown(chosen, "browser", limit),
         systems=_breakdown(chosen, "os", limit),
         devices=_breakdown(chosen, "device", limit),
-        traffic_classes=_traffic_classes(every),
+        traffic_classes=_traffic_rows(classes),
         bot_reasons=_breakdown(of_traffic(every, BOT), "bot_reason", limit),
     )
+
+
+def report_for(
+    site: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    kind: str | None = None,
+    verified: bool | None = True,
+    traffic: str = HUMAN,
+    limit: int = TOP_ROWS,
+    *,
+    catch_up: bool = True,
+) -> Report:
+    """The numbers of ``report(select(site, start, end, kind, verified), traffic, start,
+    end, limit)``, counted from the rollups for sealed days and from the hits for the rest.
+
+    With ``catch_up`` it first seals a few pending days of the range itself
+    (``rollups.LAZY_DAYS``), so a site without a lambdactr_rollup cron job stays fast.
+    """
+    if catch_up:
+        rollups.catch_up(start, end, most=rollups.LAZY_DAYS)
+    hits = select(site, start, end, kind, verified).order_by()
+    runs = rollups.sealed_runs(start, end, using=hits.db)
+    if not runs:
+        return report(hits, traffic, start, end, limit)
+    one = dt.timedelta(days=1)
+    sealed_hits, sealed_rows = Q(), Q()
+    for first, last in runs:
+        sealed_hits |= Q(
+            created_at__gte=days.start_of(first), created_at__lt=days.start_of(last + one)
+        )
+        sealed_rows |= Q(day__gte=first, day__lte=last)
+    every = hits.exclude(sealed_hits)
+    rolled = Rollup.objects.using(hits.db).filter(sealed_rows)
+    for name, value in (("site", site), ("kind", kind), ("verified", verified)):
+        if value is not None:
+            rolled = rolled.filter(**{name: value})
+    chosen = of_traffic(every, traffic)
+    rolled_chosen = rolled if traffic == ALL else rolled.filter(traffic=traffic)
+    viewed = chosen.filter(kind=VIEW)
+
+    classes = _class_counts(every)
+    for row in (
+        rolled.filter(dimension=rollups.DEVICE).values("traffic", "kind").annotate(n=Sum("hits"))
+    ):
+        key = (row["traffic"], row["kind"])
+        classes[key] = classes.get(key, 0) + int(row["n"])
+    counted = _counted_days(chosen)
+    for row in (
+        rolled_chosen.filter(dimension=rollups.DEVICE)
+        .values("day")
+        .annotate(views=_ROLLED_VIEWS, visitors=_ROLLED_VISITORS)
+    ):
+        views, visitors = counted.get(row["day"], (0, 0))
+        counted[row["day"]] = (views + int(row["views"] or 0), visitors + int(row["visitors"] or 0))
+
+    def rolled_values(dimension: str, column: str, source: QuerySet[Rollup]) -> QuerySet[Rollup]:
+        return source.filter(dimension=dimension).annotate(**{column: F("value")}).values(column)
+
+    def breakdown(column: str, raw: QuerySet[HeaderHit], source: QuerySet[Rollup]) -> list[Row]:
+        return _breakdown_rows(
+            _merged(
+                raw.values(column).annotate(views=_VIEWS, visitors=_VISITORS),
+                rolled_values(column, column, source).annotate(
+                    views=_ROLLED_VIEWS, visitors=_ROLLED_VISITORS
+                ),
+                [column],
+                ["views", "visitors"],
+                limit,
+            ),
+            column,
+        )
+
+    return Report(
+        start=start,
+        end=end,
+        traffic=traffic,
+        views=_total(classes, traffic, VIEW),
+        visitors=_total(classes, traffic, VISITOR),
+        days=_series(counted, start, end),
+        pages=_page_rows(
+            _merged(
+                viewed.values("site", "path").annotate(n=Count("pk")),
+                rolled_chosen.filter(dimension=rollups.PAGE)
+                .annotate(path=F("value"))
+                .values("site", "path")
+                .annotate(n=Sum("hits")),
+                ["site", "path"],
+                ["n"],
+                limit,
+            )
+        ),
+        referrers=_referrer_rows(
+            _merged(
+                viewed.exclude(referrer_host="").values("referrer_host").annotate(n=Count("pk")),
+                rolled_values(rollups.REFERRER, "referrer_host", rolled_chosen).annotate(
+                    n=Sum("hits")
+                ),
+                ["referrer_host"],
+                ["n"],
+                limit,
+            )
+        ),
+        browsers=breakdown("browser", chosen, rolled_chosen),
+        systems=breakdown("os", chosen, rolled_chosen),
+        devices=breakdown("device", chosen, rolled_chosen),
+        traffic_classes=_traffic_rows(classes),
+        bot_reasons=breakdown("bot_reason", of_traffic(every, BOT), rolled.filter(traffic=BOT)),
+    )
+
+
+def _merged(
+    raw: QuerySet[Any], rolled: QuerySet[Any], keys: list[str], counts: list[str], limit: int
+) -> list[dict[str, Any]]:
+    """The top ``limit`` groups of two grouped querysets with the same columns
+    (``keys`` then ``counts``), their counts added, ordered as ``report`` orders."""
+    # One statement: the groups of a long tail (pages) never travel to Python.
+    connection = connections[raw.db]
+    quote = connection.ops.quote_name
+    parts: list[str] = []
+    params: list[Any] = []
+    for number, queryset in enumerate((raw, rolled)):
+        sql, part_params = queryset.query.get_compiler(using=raw.db).as_sql()
+        # Django's own SQL and quoted column names; every value is a parameter.
+        parts.append(f"SELECT * FROM ({sql}) AS {quote(f'part{number}')}")  # noqa: S608
+        params.extend(part_params)
+    columns = ", ".join(quote(key) for key in keys)
+    sums = ", ".join(f"COALESCE(SUM({quote(c)}), 0) AS {quote(c)}" for c in counts)
+    order = ", ".join([*(f"{quote(c)} DESC" for c in counts), columns])
+    union = " UNION ALL ".join(parts)
+    sql = f"SELECT {columns}, {sums} FROM ({union}) AS {quote('merged')} GROUP BY {columns}"  # noqa: S608
+    sql += f" ORDER BY {order} LIMIT %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        rows = cursor.fetchall()
+    return [
+        {
+            **dict(zip(keys, row[: len(keys)], strict=True)),
+            **{c: int(v) for c, v in zip(counts, row[len(keys) :], strict=True)},
+        }
+        for row in rows
+    ]
+
+
+def _page_rows(rows: Iterable[dict[str, Any]]) -> list[Row]:
+    return [
+        Row(
+            label=f"{row['site']}{row['path']}",
+            views=row["n"],
+            visitors=0,
+            lookups={"site": row["site"], "path": row["path"]},
+        )
+        for row in rows
+    ]
+
+
+def _referrer_rows(rows: Iterable[dict[str, Any]]) -> list[Row]:
+    return [
+        Row(
+            label=row["referrer_host"],
+            views=row["n"],
+            visitors=0,
+            lookups={"referrer_host": row["referrer_host"]},
+        )
+        for row in rows
+    ]
+
+
+def _total(classes: dict[tuple[str, str], int], traffic: str, kind: str) -> int:
+    wanted = CLASSES if traffic == ALL else (traffic,)
+    return sum(classes.get((name, kind), 0) for name in wanted)
 
 
 def per_day(
@@ -193,13 +358,22 @@ def per_day(
 ) -> list[Day]:
     """Views and visitors on every day from ``start`` to ``end``, zeros included;
     without them, from the first to the last day with hits."""
-    counted = {
-        row["day"]: row
+    return _series(_counted_days(queryset), start, end)
+
+
+def _counted_days(queryset: QuerySet[HeaderHit]) -> dict[dt.date, tuple[int, int]]:
+    return {
+        row["day"]: (row["views"], row["visitors"])
         for row in queryset.order_by()
         .annotate(day=TruncDate("created_at", tzinfo=conf.site_zone()))
         .values("day")
         .annotate(views=_VIEWS, visitors=_VISITORS)
     }
+
+
+def _series(
+    counted: dict[dt.date, tuple[int, int]], start: dt.date | None, end: dt.date | None
+) -> list[Day]:
     if not counted and (start is None or end is None):
         return []
     first = start or min(counted)
@@ -208,13 +382,22 @@ def per_day(
     series = []
     day = first
     while day <= last:
-        row = counted.get(day, {})
-        series.append(Day(day=day, views=row.get("views", 0), visitors=row.get("visitors", 0)))
+        views, visitors = counted.get(day, (0, 0))
+        series.append(Day(day=day, views=views, visitors=visitors))
         day += dt.timedelta(days=1)
     return series
 
 
 def _breakdown(queryset: QuerySet[HeaderHit], column: str, limit: int) -> list[Row]:
+    return _breakdown_rows(
+        queryset.values(column)
+        .annotate(views=_VIEWS, visitors=_VISITORS)
+        .order_by("-views", "-visitors", column)[:limit],
+        column,
+    )
+
+
+def _breakdown_rows(rows: Iterable[dict[str, Any]], column: str) -> list[Row]:
     return [
         Row(
             label=row[column],
@@ -222,26 +405,33 @@ def _breakdown(queryset: QuerySet[HeaderHit], column: str, limit: int) -> list[R
             visitors=row["visitors"],
             lookups={column: row[column]},
         )
-        for row in queryset.values(column)
-        .annotate(views=_VIEWS, visitors=_VISITORS)
-        .order_by("-views", "-visitors", column)[:limit]
+        for row in rows
     ]
 
 
-def _traffic_classes(queryset: QuerySet[HeaderHit]) -> list[Row]:
+def _class_counts(queryset: QuerySet[HeaderHit]) -> dict[tuple[str, str], int]:
+    """Hits of every (traffic class, kind)."""
     counts = queryset.aggregate(
         **{
             f"{traffic}_{kind}": Count("pk", filter=traffic_condition(traffic) & Q(kind=kind))
-            for traffic in (HUMAN, BOT, PREFETCH)
+            for traffic in CLASSES
             for kind in (VIEW, VISITOR)
         }
     )
+    return {
+        (traffic, kind): counts[f"{traffic}_{kind}"]
+        for traffic in CLASSES
+        for kind in (VIEW, VISITOR)
+    }
+
+
+def _traffic_rows(classes: dict[tuple[str, str], int]) -> list[Row]:
     return [
         Row(
             label=TRAFFIC[traffic],
-            views=counts[f"{traffic}_{VIEW}"],
-            visitors=counts[f"{traffic}_{VISITOR}"],
+            views=classes.get((traffic, VIEW), 0),
+            visitors=classes.get((traffic, VISITOR), 0),
             lookups={"traffic": traffic},
         )
-        for traffic in (HUMAN, BOT, PREFETCH)
+        for traffic in CLASSES
     ]
