@@ -9,6 +9,7 @@ the admin and changing the time zone.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import uuid
 from typing import Any
@@ -404,3 +405,15 @@ class _Capture(_Null):
 
     def write(self, text: str) -> None:
         self.text += text
+
+
+def test_lambdactr_report_reads_the_rollups() -> None:
+    rng = random.Random(23)
+    HeaderHit.objects.bulk_create(_random_hits(rng, 300))
+    rollups.catch_up()
+    out = _Capture()
+    call_command("lambdactr_report", "--days", "10", "--format", "json", stdout=out)
+    start, end = days.last_days(10)
+    raw = stats.report(stats.select(start=start, end=end), stats.HUMAN, start, end)
+    assert json.loads(out.text) == json.loads(json.dumps(raw.to_dict(), default=str))
+    assert len(_sealed()) > 5
