@@ -38,15 +38,15 @@ OS = "os"
 DEVICE = "device"
 BOT_REASON = "bot_reason"
 
-# Dimension -> (the hits' column counted by value, extra condition, its parameters).
+# Dimension -> (the hits' column counted by value, condition on the day's hits).
 # Only what the statistics show: pages and referrers of views, reasons of bots.
-DIMENSIONS: dict[str, tuple[str, str, list[object]]] = {
-    PAGE: ("path", "{kind} = %s", [VIEW]),
-    REFERRER: ("referrer_host", "{kind} = %s AND {referrer_host} <> ''", [VIEW]),
-    BROWSER: ("browser", "", []),
-    OS: ("os", "", []),
-    DEVICE: ("device", "", []),
-    BOT_REASON: ("bot_reason", "{is_bot}", []),
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    PAGE: ("path", "kind = %s"),
+    REFERRER: ("referrer_host", "kind = %s AND referrer_host <> ''"),
+    BROWSER: ("browser", ""),
+    OS: ("os", ""),
+    DEVICE: ("device", ""),
+    BOT_REASON: ("bot_reason", "is_bot"),
 }
 
 # A hit is stored a moment after its created_at; a day is sealed only this long
@@ -207,44 +207,50 @@ def _roll_day(day: dt.date) -> None:
             RolledDay.objects.using(using).filter(day=day).delete()
             RolledDay.objects.using(using).create(day=day, zone=zone_name())
             Rollup.objects.using(using).filter(day=day).delete()
+            sql, params = _insert_sql(connection)
             with connection.cursor() as cursor:
-                for dimension in DIMENSIONS:
-                    sql, params = _insert_sql(connection, dimension)
-                    cursor.execute(
-                        sql,
-                        [
-                            ops.adapt_datefield_value(day),
-                            dimension,
-                            ops.adapt_datetimefield_value(start),
-                            ops.adapt_datetimefield_value(end),
-                            *params,
-                        ],
-                    )
+                cursor.execute(
+                    sql,
+                    [
+                        ops.adapt_datetimefield_value(start),
+                        ops.adapt_datetimefield_value(end),
+                        *(ops.adapt_datefield_value(day) if p is DAY else p for p in params),
+                    ],
+                )
     except IntegrityError:
         # Another process sealed the day between our delete and insert: its
         # rows stand, counted from the same hits.
         return
 
 
-def _insert_sql(connection: BaseDatabaseWrapper, dimension: str) -> tuple[str, list[object]]:
+# Stands for the day in _insert_sql's parameters.
+DAY = object()
+
+
+def _insert_sql(connection: BaseDatabaseWrapper) -> tuple[str, list[object]]:
+    """One INSERT of every dimension's rows for a day, reading its hits once."""
     quote = connection.ops.quote_name
     hit = {f.name: quote(f.column) for f in HeaderHit._meta.concrete_fields}
-    column, condition, params = DIMENSIONS[dimension]
-    rollup = ", ".join(
-        quote(Rollup._meta.get_field(name).column)
-        for name in ("day", "site", "dimension", "value", "kind", "traffic", "verified", "hits")
-    )
+    names = ("day", "site", "dimension", "value", "kind", "traffic", "verified", "hits")
+    rollup = ", ".join(quote(Rollup._meta.get_field(name).column) for name in names)
+    kept = ("site", "path", "referrer_host", "browser", "os", "device", "bot_reason", "is_bot")
     traffic = (
         f"CASE WHEN {hit['is_bot']} THEN 'bot' WHEN {hit['prefetch']} <> '' "
         "THEN 'prefetch' ELSE 'human' END"
     )
-    where = f"{hit['created_at']} >= %s AND {hit['created_at']} < %s"
-    if condition:
-        where += " AND " + condition.format(**hit)
-    groups = f"{hit['site']}, {hit[column]}, {hit['kind']}, {traffic}, {hit['verified']}"
+    columns = ", ".join(f"{hit[name]} AS {name}" for name in (*kept, "kind", "verified"))
     # Only quoted names of our own tables and columns are formatted in; values are parameters.
-    table, source = quote(Rollup._meta.db_table), quote(HeaderHit._meta.db_table)
-    select = f"%s, {hit['site']}, %s, {hit[column]}, {hit['kind']}, {traffic}, {hit['verified']}"
-    sql = f"INSERT INTO {table} ({rollup}) SELECT {select}, COUNT(*) FROM {source} WHERE {where}"  # noqa: S608
-    sql += f" GROUP BY {groups}"
-    return sql, list(params)
+    source, table = quote(HeaderHit._meta.db_table), quote(Rollup._meta.db_table)
+    when = f"{hit['created_at']} >= %s AND {hit['created_at']} < %s"
+    day_hits = f"SELECT {columns}, {traffic} AS traffic FROM {source} WHERE {when}"  # noqa: S608
+    selects: list[str] = []
+    params: list[object] = []
+    for dimension, (column, condition) in DIMENSIONS.items():
+        where = f" WHERE {condition}" if condition else ""
+        groups = f"site, {column}, kind, traffic, verified"
+        counted = f"%s, site, %s, {column}, kind, traffic, verified, COUNT(*)"
+        selects.append(f"SELECT {counted} FROM day_hits{where} GROUP BY {groups}")  # noqa: S608
+        params += [DAY, dimension, *([VIEW] if "%s" in condition else [])]
+    union = " UNION ALL ".join(selects)
+    sql = f"WITH day_hits AS ({day_hits}) INSERT INTO {table} ({rollup}) {union}"
+    return sql, params
