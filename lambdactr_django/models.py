@@ -152,6 +152,18 @@ class Rollup(models.Model):
         indexes = [
             models.Index(fields=["day", "dimension"], name="lambdactr_rollup_day_idx"),
             models.Index(fields=["dimension", "site", "day"], name="lambdactr_rollup_site_idx"),
+            # A few pages' rows over a range of days (stats._top_pages).
+            models.Index(
+                fields=["value", "day"],
+                condition=models.Q(dimension="page"),
+                name="lambdactr_rollup_page_idx",
+            ),
+            # The few busy page-days the statistics look at first (stats.HEAVY).
+            models.Index(
+                fields=["day"],
+                condition=models.Q(dimension="page", hits__gte=20),
+                name="lambdactr_rollup_heavy_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db import connections
+from django.db import connections, router, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
@@ -60,13 +60,35 @@ def between(
     queryset: QuerySet[HeaderHit], start: dt.date | None, end: dt.date | None
 ) -> QuerySet[HeaderHit]:
     """Hits from the start of ``start`` to the end of ``end``, in the site's time zone."""
+    return queryset.filter(between_q(start, end))
+
+
+def between_q(start: dt.date | None, end: dt.date | None) -> Q:
+    """The condition of ``between``."""
     # The first and last days Python can hold mean "no bound": one day beyond
     # them, or their midnight in UTC, cannot be represented.
+    condition = Q()
     if start is not None and start > dt.date.min:
-        queryset = queryset.filter(created_at__gte=days.start_of(start))
+        condition &= Q(created_at__gte=days.start_of(start))
     if end is not None and end < dt.date.max:
-        queryset = queryset.filter(created_at__lt=days.start_of(end + dt.timedelta(days=1)))
-    return queryset
+        condition &= Q(created_at__lt=days.start_of(end + dt.timedelta(days=1)))
+    return condition
+
+
+def _gaps(
+    runs: list[tuple[dt.date, dt.date]], start: dt.date | None, end: dt.date | None
+) -> list[tuple[dt.date | None, dt.date | None]]:
+    """The days from ``start`` to ``end`` outside the (sorted, disjoint) ``runs``."""
+    one = dt.timedelta(days=1)
+    gaps: list[tuple[dt.date | None, dt.date | None]] = []
+    low = start
+    for first, last in runs:
+        if low is None or low < first:
+            gaps.append((low, first - one))
+        low = last + one
+    if end is None or low <= end:
+        gaps.append((low, end))
+    return gaps
 
 
 def recent(queryset: QuerySet[HeaderHit], hits: int) -> QuerySet[HeaderHit]:
@@ -201,18 +223,45 @@ def report_for(
     """
     if catch_up:
         rollups.catch_up(start, end, most=rollups.LAZY_DAYS)
+    using = router.db_for_read(HeaderHit) or "default"
+    with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
+            # The page-rollup query is costed above jit_above_cost, and compiling
+            # it took longer (70 ms measured at 10 million hits) than running it.
+            with connections[using].cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _report_for(site, start, end, kind, verified, traffic, limit)
+
+
+def _report_for(
+    site: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    kind: str | None,
+    verified: bool | None,
+    traffic: str,
+    limit: int,
+) -> Report:
     hits = select(site, start, end, kind, verified).order_by()
     runs = rollups.sealed_runs(start, end, using=hits.db)
     if not runs:
         return report(hits, traffic, start, end, limit)
-    one = dt.timedelta(days=1)
-    sealed_hits, sealed_rows = Q(), Q()
+    # The hits of the other days, as plain ranges of created_at: the planner
+    # then walks the index over today alone and estimates it right, where
+    # NOT (sealed) would read every hit of the range.
+    unsealed = Q()
+    for first, last in _gaps(runs, start, end):
+        unsealed |= between_q(first, last)
+    # No gap: an empty range, cheaper for the index than no hits at all is to say.
+    empty = days.start_of(runs[0][0])
+    every = (
+        select(site, None, None, kind, verified)
+        .order_by()
+        .filter(unsealed if unsealed else Q(created_at__gte=empty, created_at__lt=empty))
+    )
+    sealed_rows = Q()
     for first, last in runs:
-        sealed_hits |= Q(
-            created_at__gte=days.start_of(first), created_at__lt=days.start_of(last + one)
-        )
         sealed_rows |= Q(day__gte=first, day__lte=last)
-    every = hits.exclude(sealed_hits)
     rolled = Rollup.objects.using(hits.db).filter(sealed_rows)
     for name, value in (("site", site), ("kind", kind), ("verified", verified)):
         if value is not None:
@@ -261,15 +310,14 @@ def report_for(
         visitors=_total(classes, traffic, VISITOR),
         days=_series(counted, start, end),
         pages=_page_rows(
-            _merged(
-                viewed.values("site", "path").annotate(n=Count("pk")),
-                rolled_chosen.filter(dimension=rollups.PAGE)
-                .annotate(path=F("value"))
-                .values("site", "path")
-                .annotate(n=Sum("hits")),
-                ["site", "path"],
-                ["n"],
+            _top_pages(
+                viewed,
+                rolled_chosen.filter(dimension=rollups.PAGE),
                 limit,
+                bound=(HEAVY - 1)
+                * sum((last - first).days + 1 for first, last in runs)
+                * (1 if traffic != ALL else len(CLASSES))
+                * (1 if verified is not None else 2),
             )
         ),
         referrers=_referrer_rows(
@@ -289,6 +337,50 @@ def report_for(
         traffic_classes=_traffic_rows(classes),
         bot_reasons=breakdown("bot_reason", of_traffic(every, BOT), rolled.filter(traffic=BOT)),
     )
+
+
+# A page's rollup row with at least this many views is "heavy"; the partial
+# index lambdactr_rollup_heavy_idx holds these rows only (see _top_pages).
+HEAVY = 20
+# More candidate pages than this: count every page instead.
+MAX_CANDIDATES = 400
+
+
+def _top_pages(
+    raw: QuerySet[HeaderHit], rolled: QuerySet[Rollup], limit: int, bound: int
+) -> list[dict[str, Any]]:
+    """The top pages of the raw hits and the page rollup rows together.
+
+    Adding up every page of a month is most of the statistics' work at
+    millions of hits (the long tail). But a page with no heavy row on any day
+    has at most ``bound`` views in the rollups (HEAVY - 1 per row, per day and
+    traffic class and signature counted); so when the top pages among those
+    with a heavy row, counted exactly, all have more than ``bound`` plus the
+    most any other page has in the raw hits, no other page can be among them.
+    Otherwise every page is counted. Either way the answer is exact.
+    """
+    full = rolled.annotate(path=F("value")).values("site", "path").annotate(n=Sum("hits"))
+    raw_pages = raw.values("site", "path").annotate(n=Count("pk"))
+    heavy = set(rolled.filter(hits__gte=HEAVY).values_list("site", "value").distinct())
+    if 0 < len(heavy) <= MAX_CANDIDATES:
+        sites = {site for site, _ in heavy}
+        paths = {path for _, path in heavy}
+        # Every page of these sites and paths is counted exactly below.
+        others = [
+            row["n"]
+            for row in raw_pages.order_by()
+            if row["site"] not in sites or row["path"] not in paths
+        ]
+        top = _merged(
+            raw_pages.filter(site__in=sorted(sites), path__in=sorted(paths)),
+            full.filter(site__in=sorted(sites), value__in=sorted(paths)),
+            ["site", "path"],
+            ["n"],
+            limit,
+        )
+        if len(top) == limit and top[-1]["n"] > bound + max(others, default=0):
+            return top
+    return _merged(raw_pages, full, ["site", "path"], ["n"], limit)
 
 
 def _merged(
