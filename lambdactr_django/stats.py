@@ -252,7 +252,7 @@ def _report_for(
     unsealed = Q()
     for first, last in _gaps(runs, start, end):
         unsealed |= between_q(first, last)
-    # No gap: an empty range, cheaper for the index than no hits at all is to say.
+    # No gap: an empty range of created_at, as Django writes no SQL for .none().
     empty = days.start_of(runs[0][0])
     every = (
         select(site, None, None, kind, verified)
