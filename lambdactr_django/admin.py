@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, router, transaction
 from django.db.models import Field, QuerySet
 from django.http import (
     HttpRequest,
@@ -28,7 +28,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from lambdactr_django import classify, days, export, stats
+from lambdactr_django import classify, days, export, rollups, stats
 from lambdactr_django.capture import VIEW, VISITOR
 from lambdactr_django.chart import bar_chart
 from lambdactr_django.models import HeaderHit
@@ -425,6 +425,20 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_change_permission(self, request: HttpRequest, obj: HeaderHit | None = None) -> bool:
         return False
 
+    # Deleting hits of a rolled-up day rolls that day up again, in the same transaction.
+    def delete_model(self, request: HttpRequest, obj: HeaderHit) -> None:
+        with transaction.atomic(using=router.db_for_write(HeaderHit)):
+            super().delete_model(request, obj)
+            rollups.refresh([rollups.day_of(obj.created_at)])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> None:
+        with transaction.atomic(using=router.db_for_write(HeaderHit)):
+            touched = {
+                rollups.day_of(when) for when in queryset.values_list("created_at", flat=True)
+            }
+            super().delete_queryset(request, queryset)
+            rollups.refresh(touched)
+
     @admin.display(description="traffic")
     def traffic_label(self, obj: HeaderHit) -> str:
         if obj.is_bot:
@@ -457,17 +471,21 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if not self.has_view_permission(request):
             raise PermissionDenied
         traffic = traffic_of(request.GET)
-        try:
-            # Every traffic class, so the page can show the share of bots and prefetches.
-            every = self.filtered_hits(request, {TrafficFilter.parameter_name: stats.ALL})
-        except IncorrectLookupParameters:
-            return HttpResponseRedirect(self._url("changelist") + "?e=1")
         start, end = requested_days(
             request.GET.get(DateFilter.parameter_name),
             request.GET.get(DateFilter.since_parameter),
             request.GET.get(DateFilter.until_parameter),
         )
-        report = stats.report(every, traffic, start, end)
+        rolled = _rollup_filters(request.GET)
+        if rolled is not None:
+            report = stats.report_for(start=start, end=end, traffic=traffic, **rolled)
+        else:
+            try:
+                # Every traffic class, so the page can show the share of bots and prefetches.
+                every = self.filtered_hits(request, {TrafficFilter.parameter_name: stats.ALL})
+            except IncorrectLookupParameters:
+                return HttpResponseRedirect(self._url("changelist") + "?e=1")
+            report = stats.report(every, traffic, start, end)
         link = _HitListLinks(self._url("changelist"), self._url("statistics"), request.GET)
         context = {
             **self.admin_site.each_context(request),
@@ -529,9 +547,46 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return reverse(name, kwargs=kwargs or None)
 
 
+# The hit list's parameters the rollups can answer: the date, the site, the
+# traffic class, the kind and the signature. Any other filter or a search is
+# answered from the raw hits.
+_ROLLUP_PARAMETERS = {
+    DateFilter.parameter_name,
+    DateFilter.since_parameter,
+    DateFilter.until_parameter,
+    SiteFilter.parameter_name,
+    TrafficFilter.parameter_name,
+    VerifiedFilter.parameter_name,
+    _LOOKUP_PARAMETERS["kind"],
+    # The page number and the list's error flag select nothing.
+    "p",
+    "e",
+}
+
+
+def _rollup_filters(query: QueryDict) -> dict[str, Any] | None:
+    """``stats.report_for`` arguments for this statistics query; None when it needs raw hits."""
+    _refuse_nul_in(query)
+    for name, values in query.lists():
+        # An empty search box filters nothing; a parameter given twice may mean "either".
+        if (name not in _ROLLUP_PARAMETERS and any(values)) or len(values) > 1:
+            return None
+    # As VerifiedFilter reads it: verified unless "no" (forged) or "all".
+    signature = query.get(VerifiedFilter.parameter_name)
+    return {
+        "site": query.get(SiteFilter.parameter_name),
+        "kind": query.get(_LOOKUP_PARAMETERS["kind"]),
+        "verified": None if signature == "all" else signature != "no",
+    }
+
+
 def _refuse_nul(request: HttpRequest) -> None:
+    _refuse_nul_in(request.GET)
+
+
+def _refuse_nul_in(query: QueryDict) -> None:
     # PostgreSQL refuses NUL in text; a filter or search carrying one is a bad request.
-    if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
+    if any("\x00" in key + "".join(values) for key, values in query.lists()):
         raise SuspiciousOperation("NUL in the page views list query")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import datetime as dt
 import fcntl
 import json
 import logging
@@ -28,7 +29,7 @@ from typing import Any
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
-from lambdactr_django import keys, spool
+from lambdactr_django import keys, rollups, spool
 from lambdactr_django.capture import Hit
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
@@ -222,8 +223,12 @@ def store_batch(records: list[dict[str, Any]]) -> int:
         return 0
     alias = spool.beacon_alias()
     if connections[alias].vendor == "postgresql":
-        return _copy(records, alias)
-    return spool.insert_new([spool._row(values) for values in records])
+        stored = _copy(records, alias)
+    else:
+        stored = spool.insert_new([spool._row(values) for values in records])
+    # A batch flushed just after midnight holds hits of a day that may be rolled up.
+    rollups.refresh_for(dt.datetime.fromisoformat(values["created_at"]) for values in records)
+    return stored
 
 
 def _copy(records: list[dict[str, Any]], alias: str) -> int:

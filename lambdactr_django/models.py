@@ -129,3 +129,57 @@ class HeaderHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site}{self.path} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Rollup(models.Model):
+    """Hits of one sealed day counted by one dimension (see lambdactr_django.rollups).
+
+    Derived data, rebuilt from the hits at any time: a plain auto key is enough.
+    """
+
+    day = models.DateField()
+    site = models.CharField(max_length=MAX_SITE_LENGTH, blank=True)
+    # Which column ``value`` holds: one of lambdactr_django.rollups.DIMENSIONS.
+    dimension = models.CharField(max_length=16)
+    value = models.CharField(max_length=MAX_PATH_LENGTH, blank=True)
+    kind = models.CharField(max_length=16)
+    traffic = models.CharField(max_length=16)
+    verified = models.BooleanField()
+    hits = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = "rollup row"
+        indexes = [
+            models.Index(fields=["day", "dimension"], name="lambdactr_rollup_day_idx"),
+            models.Index(fields=["dimension", "site", "day"], name="lambdactr_rollup_site_idx"),
+            # A few pages' rows over a range of days (stats._top_pages).
+            models.Index(
+                fields=["value", "day"],
+                condition=models.Q(dimension="page"),
+                name="lambdactr_rollup_page_idx",
+            ),
+            # The few busy page-days the statistics look at first (stats.HEAVY).
+            models.Index(
+                fields=["day"],
+                condition=models.Q(dimension="page", hits__gte=20),
+                name="lambdactr_rollup_heavy_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.site} {self.dimension}={self.value!r}: {self.hits}"
+
+
+class RolledDay(models.Model):
+    """A day whose hits are counted in Rollup, and the time zone its midnights were in."""
+
+    day = models.DateField(primary_key=True)
+    zone = models.CharField(max_length=64)
+    rolled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "rolled-up day"
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.zone})"

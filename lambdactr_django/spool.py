@@ -32,7 +32,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from lambdactr_django import fastinsert, keys
+from lambdactr_django import fastinsert, keys, rollups
 from lambdactr_django.capture import Hit
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
@@ -294,6 +294,8 @@ def _replay_file(
                 result.unreadable += 1
         for start in range(0, len(rows), REPLAY_CHUNK):
             _store_chunk(rows[start : start + REPLAY_CHUNK], result)
+            # Spooled hits may belong to days the statistics have already rolled up.
+            rollups.refresh_for(row.created_at for row in rows[start : start + REPLAY_CHUNK])
             if progress is not None:
                 progress(result)
         os.unlink(path)

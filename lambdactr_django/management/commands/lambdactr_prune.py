@@ -4,8 +4,9 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import router, transaction
 
-from lambdactr_django import days
+from lambdactr_django import days, rollups
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
 
@@ -45,12 +46,21 @@ class Command(BaseCommand):
             self.stdout.write(f"Would delete {total} hits from before {cutoff:%Y-%m-%d %H:%M %Z}.")
             return
         deleted = 0
+        alias = router.db_for_write(HeaderHit) or "default"
         try:
             while True:
-                batch = list(old.order_by().values_list("pk", flat=True)[: options["batch_size"]])
+                # Oldest first, so a batch spans a day or two whose rollups go with
+                # it in the same transaction: the statistics read those days raw.
+                batch = list(
+                    old.order_by("created_at").values_list("pk", "created_at")[
+                        : options["batch_size"]
+                    ]
+                )
                 if not batch:
                     break
-                count, _ = HeaderHit.objects.filter(pk__in=batch).delete()
+                with transaction.atomic(using=alias):
+                    rollups.forget({rollups.day_of(when) for _, when in batch}, using=alias)
+                    count, _ = HeaderHit.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
                 deleted += count
                 self.stdout.write(f"Deleted {deleted} of {total} hits")
         except KeyboardInterrupt:

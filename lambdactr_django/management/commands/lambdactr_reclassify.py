@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import router, transaction
 
+from lambdactr_django import rollups
 from lambdactr_django.capture import labels_for, referrer_host
 from lambdactr_django.classify import Labels
 from lambdactr_django.models import HeaderHit
@@ -40,11 +43,24 @@ class Command(BaseCommand):
         total = HeaderHit.objects.count()
         checked = changed = 0
         last = None
+        alias = router.db_for_write(HeaderHit) or "default"
+        # Days whose labels changed: unsealed with each batch, rolled again at the end.
+        relabelled: set[dt.date] = set()
         try:
             while True:
                 # Keyset pages on the primary key: stable while rows are updated.
-                page = HeaderHit.objects.order_by("pk").only(
-                    "pk", "user_agent", "headers", "resource", "referrer", *LABEL_FIELDS
+                page = (
+                    HeaderHit.objects.using(alias)
+                    .order_by("pk")
+                    .only(
+                        "pk",
+                        "created_at",
+                        "user_agent",
+                        "headers",
+                        "resource",
+                        "referrer",
+                        *LABEL_FIELDS,
+                    )
                 )
                 if last is not None:
                     page = page.filter(pk__gt=last)
@@ -54,7 +70,11 @@ class Command(BaseCommand):
                 last = hits[-1].pk
                 dirty = [hit for hit in hits if relabel(hit)]
                 if dirty and not dry_run:
-                    HeaderHit.objects.bulk_update(dirty, LABEL_FIELDS)
+                    touched = {rollups.day_of(hit.created_at) for hit in dirty}
+                    with transaction.atomic(using=alias):
+                        rollups.forget(touched, using=alias)
+                        HeaderHit.objects.using(alias).bulk_update(dirty, LABEL_FIELDS)
+                    relabelled |= touched
                 checked += len(hits)
                 changed += len(dirty)
                 self.stdout.write(f"Checked {checked} of {total} hits, {changed} relabelled")
@@ -63,6 +83,9 @@ class Command(BaseCommand):
                 f"Interrupted after checking {checked} hits ({changed} relabelled); "
                 "run again to finish."
             ) from None
+        if relabelled:
+            self.stdout.write(f"Rolling up {len(relabelled)} relabelled days again")
+            rollups.roll(relabelled)
         verb = "would change" if dry_run else "relabelled"
         self.stdout.write(self.style.SUCCESS(f"{checked} hits checked, {changed} {verb}."))
 

@@ -51,8 +51,13 @@ class Command(BaseCommand):
         if options["limit"] < 1:
             raise CommandError("--limit must be at least 1.")
         start, end = days.last_days(options["days"])
-        hits = stats.select(site=options["site"], start=start, end=end)
-        report = stats.report(hits, options["traffic"], start, end, limit=options["limit"])
+        report = stats.report_for(
+            site=options["site"],
+            start=start,
+            end=end,
+            traffic=options["traffic"],
+            limit=options["limit"],
+        )
         {"text": self._text, "csv": self._csv, "json": self._json}[options["output_format"]](report)
 
     def _json(self, report: stats.Report) -> None:

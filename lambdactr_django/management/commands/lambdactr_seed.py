@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, router, transaction
 
-from lambdactr_django import capture, keys
+from lambdactr_django import capture, keys, rollups
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
 
@@ -430,6 +430,29 @@ class Command(BaseCommand):
                 f"({done / max(elapsed, 1e-9):,.0f} rows/s)."
             )
         )
+        self._roll_up(generator)
+
+    def _roll_up(self, generator: Generator) -> None:
+        # The hits went into past days: roll those up (again), as lambdactr_rollup would.
+        first = rollups.day_of(generator.now - dt.timedelta(days=generator.days))
+        count = (rollups.day_of(generator.now) - first).days + 1
+        started = time.monotonic()
+        try:
+            rolled = rollups.roll(
+                [first + dt.timedelta(days=n) for n in range(count)], self._rolled
+            )
+        except KeyboardInterrupt:
+            raise CommandError(
+                "Interrupted while rolling up: the hits stay, and the days not rolled up yet "
+                "are counted from the raw hits until lambdactr_rollup runs."
+            ) from None
+        self.stdout.write(
+            self.style.SUCCESS(f"Rolled up {rolled} days in {time.monotonic() - started:.1f} s.")
+        )
+
+    def _rolled(self, day: dt.date, done: int, total: int) -> None:
+        if done % 30 == 0 or done == total:
+            self.stdout.write(f"Rolled up {done} of {total} days")
 
 
 def _copy(alias: str, rows: Iterator[tuple[Any, ...]]) -> None:
