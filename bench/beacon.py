@@ -183,6 +183,7 @@ class Options:
     tail: float
     warmup: float
     workers: int
+    worker_threads: int
     threads: int
     connections: int
     pg_url: str
@@ -217,6 +218,13 @@ def parse_args(argv: Sequence[str]) -> Options:
     )
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="gunicorn sync workers (cores)"
+    )
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (default 1: sync workers; above 1: gthread workers, "
+        "for the empty view and the beacon alike)",
     )
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
@@ -254,8 +262,16 @@ def parse_args(argv: Sequence[str]) -> Options:
     unknown = set(databases) - {"postgres", "sqlite"}
     if unknown or not databases:
         parser.error(f"unknown database(s): {', '.join(sorted(unknown)) or '(none)'}")
-    if rounds < 1 or duration <= 0 or args.workers < 1 or args.connections < args.threads:
-        parser.error("rounds, duration and workers must be positive; connections >= threads")
+    if (
+        rounds < 1
+        or duration <= 0
+        or args.workers < 1
+        or args.worker_threads < 1
+        or args.connections < args.threads
+    ):
+        parser.error(
+            "rounds, duration, workers and worker threads must be positive; connections >= threads"
+        )
     return Options(
         databases=databases,
         rounds=min(rounds, 50),
@@ -263,6 +279,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         tail=0.5 if args.quick else 1.0,
         warmup=0.5 if args.quick else 3.0,
         workers=args.workers,
+        worker_threads=args.worker_threads,
         threads=args.threads,
         connections=args.connections,
         pg_url=args.pg_url,
@@ -422,7 +439,9 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterator[int]:
+def gunicorn(
+    env: dict[str, str], port: int, workers: int, log: Path, threads: int = 1
+) -> Iterator[int]:
     command = [
         sys.executable,
         "-m",
@@ -433,7 +452,9 @@ def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterato
         "--workers",
         str(workers),
         "--worker-class",
-        "sync",
+        "sync" if threads == 1 else "gthread",
+        "--threads",
+        str(threads),
         "--log-level",
         "warning",
         "--error-logfile",
@@ -624,7 +645,7 @@ def bench_database(kind: str, options: Options) -> DatabaseRun:
         beacon = beacon_url(env, port, options.signed)
         baseline = base + BASELINE_PATH
         print(
-            f"\n== {database.label}: gunicorn {options.workers} sync workers; wrk "
+            f"\n== {database.label}: gunicorn {workers_text(options)}; wrk "
             f"{options.threads} thread(s), {options.connections} connections, "
             f"{options.duration:g} s per run, {options.rounds} rounds",
             flush=True,
@@ -632,7 +653,9 @@ def bench_database(kind: str, options: Options) -> DatabaseRun:
         print(f"   beacon: {beacon}", flush=True)
         if options.server_env or options.db_query:
             print(f"   server: {options.server_env} {options.db_query}", flush=True)
-        with gunicorn(env, port, options.workers, Path(tmp) / "gunicorn.log") as master:
+        with gunicorn(
+            env, port, options.workers, Path(tmp) / "gunicorn.log", options.worker_threads
+        ) as master:
             for url in (baseline, beacon):
                 run_wrk(url, headers, options.warmup, options.tail, options)
             database.empty()
@@ -659,6 +682,12 @@ def bench_database(kind: str, options: Options) -> DatabaseRun:
                 print(round_line(current), flush=True)
         print(summary_lines(run), flush=True)
     return run
+
+
+def workers_text(options: Options) -> str:
+    if options.worker_threads == 1:
+        return f"{options.workers} sync workers"
+    return f"{options.workers} gthread workers of {options.worker_threads} threads"
 
 
 def table_header() -> str:

@@ -32,7 +32,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from lambdactr_django import fastinsert
+from lambdactr_django import fastinsert, writerqueue
 from lambdactr_django.capture import Hit
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
@@ -134,7 +134,8 @@ def _insert_once(row: HeaderHit, alias: str) -> None:
     if connection.vendor != "postgresql":
         # One statement in autocommit: nothing to bound but the connection's
         # own timeout (SQLite's OPTIONS "timeout").
-        fastinsert.insert_row(row, alias)
+        with writerqueue.turn(connection, conf.DB_TIMEOUT):
+            fastinsert.insert_row(row, alias)
     elif fastinsert.sends_several_statements(connection):
         # One round trip: PostgreSQL runs a query of several statements as one
         # implicit transaction, and SET LOCAL ends with it.
