@@ -157,3 +157,21 @@ def test_a_timeout_on_a_live_connection_is_spooled_without_a_second_wait(
     assert health_check_calls == ["default"]
     assert list(HeaderHit.objects.values_list("path", flat=True)) == ["/before/"]
     assert spooled(spool_dir) == 1
+
+
+def test_with_server_side_binding_the_timeout_has_a_transaction_of_its_own(
+    spool_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The extended protocol takes one statement at a time.
+    connection.close()
+    options = {**connection.settings_dict["OPTIONS"], "server_side_binding": True}
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            spool.save(make_hit("/bound/"))
+    finally:
+        connection.close()
+
+    assert [q["sql"].split(" ", 1)[0] for q in queries] == ["BEGIN", "SELECT", "INSERT", "COMMIT"]
+    assert "statement_timeout" in queries[1]["sql"]
+    assert list(HeaderHit.objects.values_list("path", flat=True)) == ["/bound/"]
