@@ -172,7 +172,14 @@ class Round:
 @dataclass
 class DatabaseRun:
     database: str
+    # "durable" (each hit stored before the answer) or "buffered"
+    # (LAMBDACTR_BUFFER_SECONDS); the modes of one database share their baseline runs.
+    mode: str = "durable"
     rounds: list[Round] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.database}/{self.mode}"
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,8 @@ class Options:
     server_env: dict[str, str]
     db_query: str
     json_path: Path | None
+    modes: list[str] = field(default_factory=lambda: ["durable"])
+    buffer_seconds: float = 1.0
 
 
 def parse_args(argv: Sequence[str]) -> Options:
@@ -252,6 +261,19 @@ def parse_args(argv: Sequence[str]) -> Options:
         help="query string added to DATABASE_URL (django-environ OPTIONS), e.g. "
         "'init_command=PRAGMA journal_mode=WAL' with --databases sqlite",
     )
+    parser.add_argument(
+        "--modes",
+        default="durable",
+        help="comma-separated, among durable and buffered (LAMBDACTR_BUFFER_SECONDS): each "
+        "mode gets a server of its own, measured in turn against the same empty-view runs "
+        "(default: durable)",
+    )
+    parser.add_argument(
+        "--buffer-seconds",
+        type=float,
+        default=1.0,
+        help="LAMBDACTR_BUFFER_SECONDS of the buffered mode (default 1)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if any("=" not in item for item in args.server_env):
@@ -262,6 +284,11 @@ def parse_args(argv: Sequence[str]) -> Options:
     unknown = set(databases) - {"postgres", "sqlite"}
     if unknown or not databases:
         parser.error(f"unknown database(s): {', '.join(sorted(unknown)) or '(none)'}")
+    modes = [name.strip() for name in args.modes.split(",") if name.strip()]
+    if set(modes) - {"durable", "buffered"} or not modes or len(set(modes)) != len(modes):
+        parser.error(f"--modes takes durable and/or buffered, not {args.modes!r}")
+    if not 0 < args.buffer_seconds <= 60:
+        parser.error("--buffer-seconds must be above 0 and at most 60")
     if (
         rounds < 1
         or duration <= 0
@@ -287,6 +314,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         server_env=dict(item.split("=", 1) for item in args.server_env),
         db_query=args.db_query,
         json_path=args.json,
+        modes=modes,
+        buffer_seconds=args.buffer_seconds,
     )
 
 
@@ -607,16 +636,19 @@ def measured_run(
     return result
 
 
-def settle(database: Database) -> int:
-    # Workers may still be committing the last hits when wrk returns.
-    deadline = time.monotonic() + 10
+def settle(database: Database, quiet: float = 0.2) -> int:
+    # Workers may still be committing the last hits when wrk returns; buffered
+    # ones store them within their interval, so wait for longer than that.
+    deadline = time.monotonic() + 10 + quiet
     count = database.count()
+    still_since = time.monotonic()
     while time.monotonic() < deadline:
         time.sleep(0.2)
         again = database.count()
-        if again == count:
+        if again != count:
+            count, still_since = again, time.monotonic()
+        elif time.monotonic() - still_since >= quiet:
             return count
-        count = again
     return count
 
 
@@ -634,54 +666,92 @@ def beacon_url(env: dict[str, str], port: int, signed: bool) -> str:
     return match[1].replace("&amp;", "&")
 
 
-def bench_database(kind: str, options: Options) -> DatabaseRun:
-    run = DatabaseRun(database=kind)
-    with scratch_database(kind, options) as database, tempfile.TemporaryDirectory() as tmp:
+def mode_env(env: dict[str, str], mode: str, tmp: Path, options: Options) -> dict[str, str]:
+    # Each server spools (and, buffered, journals) in a directory of its own.
+    spool = tmp / f"spool-{mode}"
+    extra = {"LAMBDACTR_SPOOL_DIR": str(spool)}
+    if mode == "buffered":
+        extra["LAMBDACTR_BUFFER_SECONDS"] = str(options.buffer_seconds)
+    return {**env, **extra}
+
+
+def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
+    runs = {mode: DatabaseRun(database=kind, mode=mode) for mode in options.modes}
+    with (
+        scratch_database(kind, options) as database,
+        tempfile.TemporaryDirectory() as tmp,
+        contextlib.ExitStack() as servers,
+    ):
         env = server_env(database, options)
         manage(env, "migrate", "--noinput")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
+        ports = {mode: free_port() for mode in options.modes}
+        envs = {mode: mode_env(env, mode, Path(tmp), options) for mode in options.modes}
+        base = f"http://127.0.0.1:{ports[options.modes[0]]}"
         headers = {**BROWSER_HEADERS, "Referer": base + PAGE_PATH}
-        beacon = beacon_url(env, port, options.signed)
+        beacons = {
+            mode: beacon_url(envs[mode], ports[mode], options.signed) for mode in options.modes
+        }
+        # The empty view is served by the first mode's server: it stores nothing,
+        # so the mode makes no difference to it.
         baseline = base + BASELINE_PATH
         print(
-            f"\n== {database.label}: gunicorn {workers_text(options)}; wrk "
+            f"\n== {database.label}: gunicorn {workers_text(options)} per mode "
+            f"({', '.join(options.modes)}); wrk "
             f"{options.threads} thread(s), {options.connections} connections, "
             f"{options.duration:g} s per run, {options.rounds} rounds",
             flush=True,
         )
-        print(f"   beacon: {beacon}", flush=True)
+        for mode, beacon in beacons.items():
+            extra = f" (LAMBDACTR_BUFFER_SECONDS={options.buffer_seconds:g})"
+            print(f"   {mode} beacon: {beacon}{extra if mode == 'buffered' else ''}", flush=True)
         if options.server_env or options.db_query:
             print(f"   server: {options.server_env} {options.db_query}", flush=True)
-        with gunicorn(
-            env, port, options.workers, Path(tmp) / "gunicorn.log", options.worker_threads
-        ) as master:
-            for url in (baseline, beacon):
-                run_wrk(url, headers, options.warmup, options.tail, options)
-            database.empty()
-            print(table_header(), flush=True)
-            for number in range(1, options.rounds + 1):
-                # Alternate which goes first, so drift in the machine's load
-                # does not always favour the same side.
-                order = ("baseline", "beacon") if number % 2 else ("beacon", "baseline")
-                results: dict[str, tuple[WrkResult, int]] = {}
-                for which in order:
-                    url = baseline if which == "baseline" else beacon
-                    result = measured_run(url, headers, master, database, options)
-                    rows = settle(database)
-                    database.empty()
-                    results[which] = (result, rows)
+        masters = {
+            mode: servers.enter_context(
+                gunicorn(
+                    envs[mode],
+                    ports[mode],
+                    options.workers,
+                    Path(tmp) / f"{mode}.log",
+                    options.worker_threads,
+                )
+            )
+            for mode in options.modes
+        }
+        # Buffered rows reach the table within the interval.
+        quiet = options.buffer_seconds + 0.5 if "buffered" in options.modes else 0.2
+        sides = ["baseline", *options.modes]
+        for side in sides:
+            url = baseline if side == "baseline" else beacons[side]
+            run_wrk(url, headers, options.warmup, options.tail, options)
+        settle(database, quiet)
+        database.empty()
+        print(table_header(), flush=True)
+        for number in range(1, options.rounds + 1):
+            # Rotate which goes first, so drift in the machine's load does not
+            # always favour the same side.
+            shift = (number - 1) % len(sides)
+            results: dict[str, tuple[WrkResult, int]] = {}
+            for side in sides[shift:] + sides[:shift]:
+                mode = options.modes[0] if side == "baseline" else side
+                url = baseline if side == "baseline" else beacons[side]
+                result = measured_run(url, headers, masters[mode], database, options)
+                rows = settle(database, quiet)
+                database.empty()
+                results[side] = (result, rows)
+            for mode in options.modes:
                 current = Round(
                     number=number,
                     baseline=results["baseline"][0],
-                    beacon=results["beacon"][0],
+                    beacon=results[mode][0],
                     baseline_rows=results["baseline"][1],
-                    beacon_rows=results["beacon"][1],
+                    beacon_rows=results[mode][1],
                 )
-                run.rounds.append(current)
-                print(round_line(current), flush=True)
-        print(summary_lines(run), flush=True)
-    return run
+                runs[mode].rounds.append(current)
+                print(f"{round_line(current)}  {mode}", flush=True)
+    for run in runs.values():
+        print(f"{run.label}: {summary_lines(run)}", flush=True)
+    return list(runs.values())
 
 
 def workers_text(options: Options) -> str:
@@ -794,7 +864,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: list[DatabaseRun] = []
     try:
         for kind in options.databases:
-            runs.append(bench_database(kind, options))
+            runs.extend(bench_database(kind, options))
     except BenchError as error:
         print(f"\nbench: {error}", file=sys.stderr)
         return error.exit_code
@@ -802,7 +872,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for run in runs:
         figures = summary(run)
         print(
-            f"  {run.database:<8}  empty {figures['baseline_rps']:>7,.0f} rps  "
+            f"  {run.label:<18}  empty {figures['baseline_rps']:>7,.0f} rps  "
             f"beacon {figures['beacon_rps']:>7,.0f} rps  ratio {figures['ratio_median']:.2f} "
             f"({figures['ratio_min']:.2f} to {figures['ratio_max']:.2f})  "
             f"cpu ratio {figures['cpu_ratio_median']:.2f} "
@@ -818,6 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "runs": [
                         {
                             "database": run.database,
+                            "mode": run.mode,
                             "summary": summary(run),
                             "rounds": [
                                 {

@@ -105,6 +105,9 @@ STORAGES = {
 LAMBDACTR_BASE_URL = env("LAMBDACTR_BASE_URL")
 # Hits that arrive while the database is down wait here for it.
 LAMBDACTR_SPOOL_DIR = env("LAMBDACTR_SPOOL_DIR", default=str(BASE_DIR / "spool"))
+# Seconds between batched writes of the hits; unset (the default) stores each
+# hit before answering. Needs the spool directory, where the journal lives.
+LAMBDACTR_BUFFER_SECONDS = env.float("LAMBDACTR_BUFFER_SECONDS", default=0.0) or None
 # Per client address per minute; None turns the limit off. The default cache
 # is per process: with several workers use a shared one (Redis, Memcached).
 LAMBDACTR_RATE_LIMIT = env.int("LAMBDACTR_RATE_LIMIT", default=300) or None

@@ -192,6 +192,30 @@ def _check_db_timeout() -> list[CheckMessage]:
     ]
 
 
+def _check_buffer_seconds() -> list[CheckMessage]:
+    value = conf.BUFFER_SECONDS
+    if value is None or value == 0:
+        return []
+    if not (isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 60):
+        return [
+            Error(
+                "LAMBDACTR_BUFFER_SECONDS should be None (durable writes) or a number of "
+                f"seconds above 0 and at most 60, not {value!r}.",
+                id="lambdactr_django.E106",
+            )
+        ]
+    if conf.SPOOL_DIR is None:
+        return [
+            Error(
+                "LAMBDACTR_BUFFER_SECONDS is set but LAMBDACTR_SPOOL_DIR is not: buffered hits "
+                "are journaled in the spool directory, so hits are stored one by one.",
+                hint="Set LAMBDACTR_SPOOL_DIR, or LAMBDACTR_BUFFER_SECONDS = None.",
+                id="lambdactr_django.E107",
+            )
+        ]
+    return []
+
+
 def _check_rate_limit() -> list[CheckMessage]:
     value = conf.RATE_LIMIT
     if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
@@ -303,6 +327,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_spool_dir,
     _positive_int_check("SPOOL_MAX_BYTES", "lambdactr_django.E102"),
     _check_db_timeout,
+    _check_buffer_seconds,
     _check_rate_limit,
     _check_rate_limit_cache,
     _alias_check("DATABASE", "lambdactr_django.E201"),

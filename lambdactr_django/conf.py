@@ -64,6 +64,10 @@ class Settings:
         return getattr(settings, "LAMBDACTR_SPOOL_MAX_BYTES", 64 * 1024 * 1024)
 
     @property
+    def BUFFER_SECONDS(self) -> float | None:
+        return getattr(settings, "LAMBDACTR_BUFFER_SECONDS", None)
+
+    @property
     def DB_TIMEOUT(self) -> float:
         return getattr(settings, "LAMBDACTR_DB_TIMEOUT", 2.0)
 

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
 
-from lambdactr_django import classify
+from lambdactr_django import classify, keys
 from lambdactr_django.capture import (
     IMAGE,
     MAX_PATH_LENGTH,
@@ -81,7 +80,8 @@ class HeaderHit(models.Model):
     """One beacon request, after the privacy rules: a page view or a visitor-day."""
 
     # Made by the server alone: nothing in the request can choose or guess it.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Time-ordered (UUIDv7): see keys.py for why.
+    id = models.UUIDField(primary_key=True, default=keys.new_key, editable=False)
     created_at = models.DateTimeField("when", default=timezone.now, db_index=True)
     site = models.CharField(max_length=MAX_SITE_LENGTH, blank=True)
     path = models.CharField(max_length=MAX_PATH_LENGTH, blank=True)

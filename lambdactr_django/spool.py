@@ -32,7 +32,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from lambdactr_django import fastinsert, writerqueue
+from lambdactr_django import fastinsert, keys, writerqueue
 from lambdactr_django.capture import Hit
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
@@ -89,12 +89,12 @@ def save(hit: Hit) -> None:
         # The row itself is bad: spooling it would only fail again on replay.
         lost.add()
         raise
-    _replay_if_due()
+    replay_if_due()
 
 
 def new_row(hit: Hit) -> HeaderHit:
     # Hit's fields are named after the model's columns.
-    return HeaderHit(id=uuid.uuid4(), created_at=timezone.now(), **dataclasses.asdict(hit))
+    return HeaderHit(id=keys.new_key(), created_at=timezone.now(), **dataclasses.asdict(hit))
 
 
 def beacon_alias() -> str:
@@ -355,7 +355,7 @@ def _store_chunk(rows: list[HeaderHit], result: ReplayResult) -> None:
     result.already_stored += len(rows) - inserted
 
 
-def _replay_if_due() -> None:
+def replay_if_due() -> None:
     global _next_replay_check
     now = time.monotonic()
     if now < _next_replay_check:

@@ -10,7 +10,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from lambdactr_django import days, ratelimit, spool
+from lambdactr_django import buffer, days, ratelimit, spool
 from lambdactr_django.capture import IMAGE, STYLESHEET, VIEW, VISITOR, capture, should_store
 from lambdactr_django.conf import conf
 
@@ -67,7 +67,8 @@ def record(request: HttpRequest, kind: str, resource: str) -> None:
             return
         hit = capture(request, kind, resource)
         if should_store(hit):
-            spool.save(hit)
+            # Buffered: journaled now, stored by the flusher within the interval.
+            (buffer.save if buffer.enabled() else spool.save)(hit)
     except Exception:
         logger.exception("lambdactr: could not store a hit")
 

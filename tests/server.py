@@ -79,6 +79,8 @@ class Gunicorn:
     # Above 1, gunicorn's threaded worker: one process (one LocMem cache) that
     # still serves several connections at once.
     threads: int = 1
+    # More gunicorn options, e.g. ["--max-requests", "1000"].
+    args: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="lambdactr-gu-")))
     process: subprocess.Popen[bytes] | None = None
@@ -119,6 +121,7 @@ class Gunicorn:
                 "10",
                 "--timeout",
                 "30",
+                *self.args,
             ],
             env=self.env,
             cwd=ROOT,

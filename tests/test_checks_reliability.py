@@ -78,3 +78,20 @@ def test_w102_quiet_with_a_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(connections["default"], "settings_dict", settings_dict)
 
     assert ids() == []
+
+
+@pytest.mark.parametrize("value", [-1, "1", True, 61, float("nan")])
+def test_e106_buffer_seconds(value: object) -> None:
+    assert ids(LAMBDACTR_BUFFER_SECONDS=value) == ["lambdactr_django.E106"]
+
+
+@pytest.mark.parametrize("value", [None, 0, 0.5, 60])
+def test_buffer_seconds_accepts(value: object) -> None:
+    assert ids(LAMBDACTR_BUFFER_SECONDS=value) == []
+
+
+def test_e107_buffer_without_spool_dir() -> None:
+    assert ids(LAMBDACTR_BUFFER_SECONDS=1.0, LAMBDACTR_SPOOL_DIR=None) == [
+        "lambdactr_django.W101",
+        "lambdactr_django.E107",
+    ]

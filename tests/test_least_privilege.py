@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import ProgrammingError, connections
 from django.test import Client, override_settings
 
-from lambdactr_django import spool
+from lambdactr_django import buffer, spool
 from lambdactr_django.models import HeaderHit
 from tests import server, traffic
 from tests.hits import STYLESHEET_HEADERS
@@ -117,5 +117,27 @@ def test_the_beacon_stores_through_an_insert_only_role(
         spool.append([again, spool.new_row(spool.Hit("blog.example", "/q/", "", "", True))])
         assert spool.replay() == spool.ReplayResult(stored=1, already_stored=1)
         assert sorted(HeaderHit.objects.values_list("path", flat=True)) == ["/p/", "/q/"]
+
+    traffic.scan_rows(request.node.nodeid, server.stored_rows(url))
+
+
+def test_a_buffered_flush_copies_through_an_insert_only_role(
+    insert_only: tuple[str, str], client: Client, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url, _ = insert_only
+    with override_settings(
+        LAMBDACTR_WRITE_DATABASE=BEACON,
+        LAMBDACTR_SPOOL_DIR=str(tmp_path),
+        LAMBDACTR_BUFFER_SECONDS=3600,
+    ):
+        try:
+            for path in ("/a/", "/b/"):
+                response = client.get("/ctr/s.css", HTTP_REFERER=f"http://blog.example{path}")
+                assert response.status_code == 200
+            assert buffer.flush() == 2
+        finally:
+            buffer.stop()
+        assert sorted(HeaderHit.objects.values_list("path", flat=True)) == ["/a/", "/b/"]
+        assert not spool.has_spooled_hits()
 
     traffic.scan_rows(request.node.nodeid, server.stored_rows(url))

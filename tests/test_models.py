@@ -42,12 +42,12 @@ def test_create_from_hit_stores_every_field() -> None:
     assert stored.headers == headers
 
 
-def test_ids_are_random_uuids() -> None:
+def test_ids_are_server_made_uuid7s() -> None:
     first = HeaderHit.objects.create()
     second = HeaderHit.objects.create()
 
     assert isinstance(first.pk, uuid.UUID)
-    assert first.pk.version == 4
+    assert first.pk.version == 7
     assert first.pk != second.pk
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lambdactr_django import spool
+from lambdactr_django import buffer, spool
 
 
 class Command(BaseCommand):
@@ -12,12 +12,18 @@ class Command(BaseCommand):
         "Store the hits spooled in LAMBDACTR_SPOOL_DIR while the database was unavailable. "
         "Each hit is stored once however often this runs: a hit already in the database "
         "(same UUID) is skipped. Safe to interrupt and run again. The beacon also does "
-        "this by itself on its first successful write after an outage."
+        "this by itself on its first successful write after an outage. With "
+        "LAMBDACTR_BUFFER_SECONDS, the journals of stopped or killed processes are "
+        "replayed too; those of running ones are left to them."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if spool.spool_dir() is None:
             raise CommandError("LAMBDACTR_SPOOL_DIR is not set: there is no spool to replay.")
+        # Whatever the setting says now: a journal may date from when it was on.
+        adopted = buffer.adopt_orphans()
+        if adopted:
+            self.stdout.write(f"Replaying {adopted} journals left by stopped processes.")
         try:
             result = spool.replay(wait=True, progress=self._progress)
         except spool.UNAVAILABLE as error:

@@ -6,7 +6,6 @@ import itertools
 import json
 import random
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, router, transaction
 
-from lambdactr_django import capture
+from lambdactr_django import capture, keys
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
 
@@ -608,7 +607,7 @@ class Generator:
             # The beacon's own Referer is the page that loaded it.
             headers = f"{prefix}{json.dumps(f'https://{site}{page}')}}}"
             yield (
-                uuid.uuid4(),
+                keys.new_key(),
                 self._when(),
                 site,
                 path,
