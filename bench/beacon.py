@@ -190,6 +190,7 @@ class Options:
     tail: float
     warmup: float
     workers: int
+    worker_threads: int
     threads: int
     connections: int
     pg_url: str
@@ -226,6 +227,13 @@ def parse_args(argv: Sequence[str]) -> Options:
     )
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="gunicorn sync workers (cores)"
+    )
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (default 1: sync workers; above 1: gthread workers, "
+        "for the empty view and the beacon alike)",
     )
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
@@ -281,8 +289,16 @@ def parse_args(argv: Sequence[str]) -> Options:
         parser.error(f"--modes takes durable and/or buffered, not {args.modes!r}")
     if not 0 < args.buffer_seconds <= 60:
         parser.error("--buffer-seconds must be above 0 and at most 60")
-    if rounds < 1 or duration <= 0 or args.workers < 1 or args.connections < args.threads:
-        parser.error("rounds, duration and workers must be positive; connections >= threads")
+    if (
+        rounds < 1
+        or duration <= 0
+        or args.workers < 1
+        or args.worker_threads < 1
+        or args.connections < args.threads
+    ):
+        parser.error(
+            "rounds, duration, workers and worker threads must be positive; connections >= threads"
+        )
     return Options(
         databases=databases,
         rounds=min(rounds, 50),
@@ -290,6 +306,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         tail=0.5 if args.quick else 1.0,
         warmup=0.5 if args.quick else 3.0,
         workers=args.workers,
+        worker_threads=args.worker_threads,
         threads=args.threads,
         connections=args.connections,
         pg_url=args.pg_url,
@@ -451,7 +468,9 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterator[int]:
+def gunicorn(
+    env: dict[str, str], port: int, workers: int, log: Path, threads: int = 1
+) -> Iterator[int]:
     command = [
         sys.executable,
         "-m",
@@ -462,7 +481,9 @@ def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterato
         "--workers",
         str(workers),
         "--worker-class",
-        "sync",
+        "sync" if threads == 1 else "gthread",
+        "--threads",
+        str(threads),
         "--log-level",
         "warning",
         "--error-logfile",
@@ -674,7 +695,7 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
         # so the mode makes no difference to it.
         baseline = base + BASELINE_PATH
         print(
-            f"\n== {database.label}: gunicorn {options.workers} sync workers per mode "
+            f"\n== {database.label}: gunicorn {workers_text(options)} per mode "
             f"({', '.join(options.modes)}); wrk "
             f"{options.threads} thread(s), {options.connections} connections, "
             f"{options.duration:g} s per run, {options.rounds} rounds",
@@ -687,7 +708,13 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
             print(f"   server: {options.server_env} {options.db_query}", flush=True)
         masters = {
             mode: servers.enter_context(
-                gunicorn(envs[mode], ports[mode], options.workers, Path(tmp) / f"{mode}.log")
+                gunicorn(
+                    envs[mode],
+                    ports[mode],
+                    options.workers,
+                    Path(tmp) / f"{mode}.log",
+                    options.worker_threads,
+                )
             )
             for mode in options.modes
         }
@@ -725,6 +752,12 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
     for run in runs.values():
         print(f"{run.label}: {summary_lines(run)}", flush=True)
     return list(runs.values())
+
+
+def workers_text(options: Options) -> str:
+    if options.worker_threads == 1:
+        return f"{options.workers} sync workers"
+    return f"{options.workers} gthread workers of {options.worker_threads} threads"
 
 
 def table_header() -> str:

@@ -69,8 +69,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'example.sqlite3'}")}
 # The beacon keeps its connection between requests instead of reconnecting.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-# A SELECT 1 before each request's first query: one more round trip per hit
-# (docs/performance-profile.md), in exchange for surviving a database restart.
+# A SELECT 1 before each request's first query, to survive a database restart.
+# The beacon skips it (a round trip per hit, docs/performance-profile.md) and
+# replaces a dead connection itself; the admin keeps it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if "sqlite" in DATABASES["default"]["ENGINE"]:
     # WAL: one fsync per hit instead of four, and readers never block the

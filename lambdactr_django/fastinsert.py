@@ -16,6 +16,7 @@ from django.db import connections
 from lambdactr_django.models import HeaderHit
 
 if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Field
 
 _statements: dict[str, tuple[str, list[Field[Any, Any]]]] = {}
@@ -35,10 +36,25 @@ def _statement(alias: str) -> tuple[str, list[Field[Any, Any]]]:
     return cached
 
 
-def insert_row(row: HeaderHit, alias: str) -> None:
-    """INSERT ``row`` (a new, unsaved instance with its key set) on ``alias``."""
+def insert_row(row: HeaderHit, alias: str, *, before: str = "") -> None:
+    """INSERT ``row`` (a new, unsaved instance with its key set) on ``alias``.
+
+    ``before``, a statement without parameters, is sent with the INSERT in the
+    same round trip; only where ``sends_several_statements`` says so.
+    """
     sql, fields = _statement(alias)
     connection = connections[alias]
     params = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"{before}; {sql}" if before else sql, params)
+
+
+def sends_several_statements(connection: BaseDatabaseWrapper) -> bool:
+    """True when one ``execute()`` may hold several statements: PostgreSQL with
+    Django's default client-side binding, which sends them as one simple query."""
+    # Server-side binding (OPTIONS "server_side_binding", psycopg 3) sends one
+    # statement per execute(), as the extended protocol requires.
+    return (
+        connection.vendor == "postgresql"
+        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
+    )

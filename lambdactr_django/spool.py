@@ -32,7 +32,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from lambdactr_django import fastinsert, keys, rollups
+from lambdactr_django import fastinsert, keys, rollups, writerqueue
 from lambdactr_django.capture import Hit
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
@@ -106,16 +106,49 @@ def beacon_alias() -> str:
 
 
 def insert(row: HeaderHit) -> None:
-    """Insert one new row in a short transaction."""
+    """Insert one new row, committed before this returns."""
     alias = beacon_alias()
-    if connections[alias].vendor != "postgresql":
+    connection = connections[alias]
+    # A connection kept from an earlier request: Django would check it with a
+    # SELECT 1 first (CONN_HEALTH_CHECKS), one round trip on every hit, a
+    # quarter of the beacon's time (docs/performance-profile.md). Skip that,
+    # and replace it below if it turns out to be dead.
+    kept = connection.connection is not None and not connection.in_atomic_block
+    if kept:
+        connection.health_check_done = True
+    try:
+        _insert_once(row, alias)
+    except UNAVAILABLE:
+        if not kept or _usable(alias):
+            # The database, not this connection, is the trouble: spool.
+            raise
+        # A database restart since the last request, say: once more on a new
+        # connection. Ignoring a stored UUID, in case the first attempt was
+        # committed after all.
+        connection.close()
+        insert_new([row])
+
+
+def _insert_once(row: HeaderHit, alias: str) -> None:
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
         # One statement in autocommit: nothing to bound but the connection's
         # own timeout (SQLite's OPTIONS "timeout").
-        fastinsert.insert_row(row, alias)
-        return
-    with transaction.atomic(using=alias):
-        _limit_statement_time(alias)
-        fastinsert.insert_row(row, alias)
+        with writerqueue.turn(connection, conf.DB_TIMEOUT):
+            fastinsert.insert_row(row, alias)
+    elif fastinsert.sends_several_statements(connection):
+        # One round trip: PostgreSQL runs a query of several statements as one
+        # implicit transaction, and SET LOCAL ends with it.
+        fastinsert.insert_row(row, alias, before=f"SET LOCAL statement_timeout = {_timeout_ms()}")
+    else:
+        with transaction.atomic(using=alias):
+            _limit_statement_time(alias)
+            fastinsert.insert_row(row, alias)
+
+
+def _usable(alias: str) -> bool:
+    connection = connections[alias]
+    return connection.connection is not None and connection.is_usable()
 
 
 def insert_new(rows: list[HeaderHit]) -> int:
@@ -145,9 +178,12 @@ def _limit_statement_time(alias: str) -> None:
     # timeout is the database's own OPTIONS (check lambdactr_django.W102).
     connection = connections[alias]
     if connection.vendor == "postgresql":
-        milliseconds = str(max(1, int(conf.DB_TIMEOUT * 1000)))
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [milliseconds])
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(_timeout_ms())])
+
+
+def _timeout_ms() -> int:
+    return max(1, int(conf.DB_TIMEOUT * 1000))
 
 
 def spool_dir() -> Path | None:

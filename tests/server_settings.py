@@ -7,7 +7,7 @@ from tests.settings import env
 
 DATABASES = {"default": env.db("SERVER_DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = 60
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if "postgresql" in DATABASES["default"]["ENGINE"]:
     DATABASES["default"]["OPTIONS"] = {"connect_timeout": 2}
 

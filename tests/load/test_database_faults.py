@@ -115,6 +115,25 @@ def test_hits_made_while_the_database_is_stopped_are_stored_once_it_is_back(
     assert "stored 30 spooled hits" in log
 
 
+@pytest.mark.parametrize("health_checks", ["True", "False"])
+def test_a_restart_between_requests_costs_no_hit_and_no_error(
+    cluster: server.Cluster, database: str, spool_dir: Path, health_checks: str
+) -> None:
+    env = server.server_env(database, spool_dir, CONN_HEALTH_CHECKS=health_checks)
+    # One worker: it surely holds a connection from before the restart.
+    with server.Gunicorn(env, workers=1) as gunicorn:
+        beacons(gunicorn, 5, "/before/")
+        cluster.stop()
+        cluster.start()
+        # Its kept connection is dead; the beacon does not health-check it.
+        beacons(gunicorn, 5, "/after/")
+        statuses = gunicorn.statuses()
+
+    assert statuses == [200] * 10
+    assert spooled(spool_dir) == 0
+    assert paths(database) == {"/before/": 5, "/after/": 5}
+
+
 def test_the_replay_command_stores_the_spool_exactly_once(
     cluster: server.Cluster, database: str, spool_dir: Path
 ) -> None:
