@@ -26,8 +26,10 @@ pytestmark = [
 ]
 
 DB_TIMEOUT = 1.0
-# connect_timeout is 2 s (libpq's minimum); the answer may take that plus Django.
-ANSWER_WITHIN = 4.0
+# connect_timeout is 2 s (libpq's minimum); the answer may take that plus Django,
+# and on a shared, loaded machine (4.17 s was seen once) some more. The point is
+# a bound near the timeout, where an unbounded wait would take minutes.
+ANSWER_WITHIN = 6.0
 BEACON = "/ctr/s.css"
 
 
