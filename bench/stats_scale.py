@@ -84,8 +84,9 @@ def _run(args: argparse.Namespace) -> None:
     from django.test import Client, override_settings
     from django.test.utils import setup_test_environment
 
-    from lambdactr_django import days, rollups, stats
+    from lambdactr_django import days, stats
     from lambdactr_django.models import Rollup
+    from lambdactr_django.stats import rollups
 
     setup_test_environment()
     quiet = open(os.devnull, "w")  # noqa: SIM115
@@ -151,7 +152,7 @@ def _run(args: argparse.Namespace) -> None:
             rolled = stats.report_for(start=start, end=end)
             rolled_times.append(_since(started))
             started = time.perf_counter()
-            raw = stats.report(stats.select(start=start, end=end), stats.HUMAN, start, end)
+            raw = stats.report(stats.select(start=start, end=end), stats.Traffic.HUMAN, start, end)
             raw_times.append(_since(started))
             assert rolled == raw, "the rollups and the raw hits disagree"
 

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from lambdactr_django.views import empty_stylesheet
+from lambdactr_django.beacon.views import empty_stylesheet
 
 
 # The benchmark's baseline: the beacon's decorators and response, minus capture

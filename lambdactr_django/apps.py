@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.core import checks
 
@@ -12,5 +14,7 @@ class LambdactrConfig(AppConfig):
     def ready(self) -> None:
         from lambdactr_django.checks import check_settings, check_urls
 
+        # The rollups follow what the store announces (signals.hits_stored).
+        import_module("lambdactr_django.stats.rollups")
         checks.register(check_settings)
         checks.register(check_urls, checks.Tags.urls)

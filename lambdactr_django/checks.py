@@ -10,8 +10,8 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.db import connections, router
 from django.urls import NoReverseMatch, reverse
 
+from lambdactr_django.beacon.embed import is_base_url
 from lambdactr_django.conf import conf
-from lambdactr_django.links import is_base_url
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -246,7 +246,7 @@ def _check_rate_limit_cache() -> list[CheckMessage]:
 
 
 def _check_connect_timeout() -> list[CheckMessage]:
-    from lambdactr_django.spool import beacon_alias
+    from lambdactr_django.store.database import beacon_alias
 
     alias = beacon_alias()
     if not isinstance(alias, str) or alias not in connections.settings:
@@ -283,6 +283,19 @@ def _alias_check(name: str, check_id: str) -> Callable[[], list[CheckMessage]]:
         ]
 
     return check
+
+
+def _check_old_beacon_database_name() -> list[CheckMessage]:
+    if not conf.USES_OLD_BEACON_DATABASE_NAME:
+        return []
+    return [
+        Warning(
+            "LAMBDACTR_WRITE_DATABASE is now called LAMBDACTR_BEACON_DATABASE; the old "
+            "name is read for this release only.",
+            hint="Rename the setting.",
+            id="lambdactr_django.W202",
+        )
+    ]
 
 
 ROUTER = "lambdactr_django.routers.CounterRouter"
@@ -331,7 +344,8 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_rate_limit,
     _check_rate_limit_cache,
     _alias_check("DATABASE", "lambdactr_django.E201"),
-    _alias_check("WRITE_DATABASE", "lambdactr_django.E202"),
+    _alias_check("BEACON_DATABASE", "lambdactr_django.E202"),
+    _check_old_beacon_database_name,
     _check_router,
     _check_connect_timeout,
 ]

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import os
-import zoneinfo
 from collections.abc import Sequence
-from typing import Any
 
 from django.conf import settings
 
@@ -84,18 +82,18 @@ class Settings:
         return getattr(settings, "LAMBDACTR_DATABASE", None)
 
     @property
-    def WRITE_DATABASE(self) -> str | None:
+    def BEACON_DATABASE(self) -> str | None:
+        # Renamed from LAMBDACTR_WRITE_DATABASE (0.1): the old name is still read.
+        if hasattr(settings, "LAMBDACTR_BEACON_DATABASE"):
+            alias: str | None = getattr(settings, "LAMBDACTR_BEACON_DATABASE")  # noqa: B009
+            return alias
         return getattr(settings, "LAMBDACTR_WRITE_DATABASE", None)
 
-    def site_zone(self) -> zoneinfo.ZoneInfo:
-        # The zone whose midnight ends a visitor-day and splits the statistics
-        # into days; the project's TIME_ZONE unless the counter is told otherwise.
-        name: Any = self.TIME_ZONE or settings.TIME_ZONE or "UTC"
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-            # lambdactr_django.E009 reports the bad name; the beacon must not fail on it.
-            return zoneinfo.ZoneInfo("UTC")
+    @property
+    def USES_OLD_BEACON_DATABASE_NAME(self) -> bool:
+        return hasattr(settings, "LAMBDACTR_WRITE_DATABASE") and not hasattr(
+            settings, "LAMBDACTR_BEACON_DATABASE"
+        )
 
 
 conf = Settings()

@@ -1,87 +1,38 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db import models
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 
-from lambdactr_django import classify, keys
-from lambdactr_django.capture import (
-    IMAGE,
+from lambdactr_django.hits import (
+    MAX_BOT_REASON_LENGTH,
+    MAX_FAMILY_LENGTH,
+    MAX_LABEL_LENGTH,
     MAX_PATH_LENGTH,
     MAX_REFERRER_LENGTH,
     MAX_SITE_LENGTH,
     MAX_USER_AGENT_LENGTH,
-    STYLESHEET,
-    VIEW,
-    VISITOR,
+    BotReason,
+    Device,
+    Kind,
+    Prefetch,
+    Resource,
 )
-
-if TYPE_CHECKING:
-    from lambdactr_django.capture import Hit
-
-
-class HeaderHitQuerySet(models.QuerySet["HeaderHit"]):
-    def verified(self) -> HeaderHitQuerySet:
-        return self.filter(verified=True)
-
-    def with_external_referrer(self) -> HeaderHitQuerySet:
-        return self.exclude(referrer="")
-
-
-class HeaderHitManager(models.Manager.from_queryset(HeaderHitQuerySet)):  # type: ignore[misc]
-    def create_from_hit(self, hit: Hit) -> HeaderHit:
-        return self.create(
-            site=hit.site,
-            path=hit.path,
-            referrer=hit.referrer,
-            user_agent=hit.user_agent,
-            verified=hit.verified,
-            headers=hit.headers,
-            kind=hit.kind,
-            resource=hit.resource,
-            referrer_host=hit.referrer_host,
-            browser=hit.browser,
-            os=hit.os,
-            device=hit.device,
-            is_bot=hit.is_bot,
-            bot_reason=hit.bot_reason,
-            prefetch=hit.prefetch,
-            dnt=hit.dnt,
-            gpc=hit.gpc,
-        )
-
-
-class Kind(models.TextChoices):
-    VIEW = VIEW, "page view"
-    VISITOR = VISITOR, "visitor-day"
-
-
-class Resource(models.TextChoices):
-    STYLESHEET = STYLESHEET, "stylesheet"
-    IMAGE = IMAGE, "image"
-
-
-class Device(models.TextChoices):
-    DESKTOP = classify.DESKTOP, "desktop"
-    MOBILE = classify.MOBILE, "mobile"
-    TABLET = classify.TABLET, "tablet"
-    BOT = classify.BOT, "bot"
-    OTHER = classify.OTHER, "other"
-
-
-class Prefetch(models.TextChoices):
-    NONE = "", "no"
-    PREFETCH = classify.PREFETCH, "prefetch"
-    PRERENDER = classify.PRERENDER, "prerender"
+from lambdactr_django.uuid7 import uuid7
 
 
 class HeaderHit(models.Model):
-    """One beacon request, after the privacy rules: a page view or a visitor-day."""
+    """One hit: a stored ``lambdactr_django.hits.Hit``, a page view or a visitor-day.
+
+    Named HeaderHit for its table and its permissions (``view_headerhit``);
+    everywhere a person reads it, it is a "hit".
+    """
 
     # Made by the server alone: nothing in the request can choose or guess it.
-    # Time-ordered (UUIDv7): see keys.py for why.
-    id = models.UUIDField(primary_key=True, default=keys.new_key, editable=False)
+    # Time-ordered (UUIDv7): see uuid7.py for why.
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     created_at = models.DateTimeField("when", default=timezone.now, db_index=True)
     site = models.CharField(max_length=MAX_SITE_LENGTH, blank=True)
     path = models.CharField(max_length=MAX_PATH_LENGTH, blank=True)
@@ -92,30 +43,37 @@ class HeaderHit(models.Model):
         help_text="False when the link's signature was forged or broken.",
     )
     headers = models.JSONField(default=dict, blank=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.VIEW)
+    kind = models.CharField(
+        max_length=MAX_LABEL_LENGTH, choices=list(Kind.LABELS.items()), default=Kind.VIEW
+    )
     resource = models.CharField(
-        "loaded as", max_length=16, choices=Resource.choices, default=Resource.STYLESHEET
+        "loaded as",
+        max_length=MAX_LABEL_LENGTH,
+        choices=list(Resource.LABELS.items()),
+        default=Resource.STYLESHEET,
     )
     referrer_host = models.CharField("referrer host", max_length=MAX_SITE_LENGTH, blank=True)
-    browser = models.CharField(max_length=classify.MAX_FAMILY_LENGTH, blank=True)
-    os = models.CharField("OS", max_length=classify.MAX_FAMILY_LENGTH, blank=True)
-    device = models.CharField(max_length=16, choices=Device.choices, default=Device.OTHER)
+    browser = models.CharField(max_length=MAX_FAMILY_LENGTH, blank=True)
+    os = models.CharField("OS", max_length=MAX_FAMILY_LENGTH, blank=True)
+    device = models.CharField(
+        max_length=MAX_LABEL_LENGTH, choices=list(Device.LABELS.items()), default=Device.OTHER
+    )
     is_bot = models.BooleanField("bot", default=False)
     bot_reason = models.CharField(
         "bot reason",
-        max_length=32,
+        max_length=MAX_BOT_REASON_LENGTH,
         blank=True,
-        choices=[("", "none"), *classify.BOT_REASONS.items()],
+        choices=[("", "none"), *BotReason.LABELS.items()],
     )
-    prefetch = models.CharField(max_length=16, choices=Prefetch.choices, blank=True)
+    prefetch = models.CharField(
+        max_length=MAX_LABEL_LENGTH, choices=list(Prefetch.LABELS.items()), blank=True
+    )
     dnt = models.BooleanField("DNT", default=False, help_text="The browser sent DNT: 1.")
     gpc = models.BooleanField("GPC", default=False, help_text="The browser sent Sec-GPC: 1.")
 
-    objects = HeaderHitManager()
-
     class Meta:
-        verbose_name = "page view"
-        verbose_name_plural = "page views"
+        verbose_name = "hit"
+        verbose_name_plural = "hits"
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["site", "-created_at"], name="lambdactr_site_created_idx"),
@@ -131,19 +89,33 @@ class HeaderHit(models.Model):
         return f"{self.site}{self.path} at {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
+def column_of(field: models.Field[Any, Any] | ForeignObjectRel) -> str:
+    """The database column of a concrete field (Django types it as optional)."""
+    column = getattr(field, "column", None)
+    if not isinstance(column, str):
+        raise TypeError(f"{field!r} has no column")
+    return column
+
+
+# A page's rollup row with at least this many hits is "heavy": the partial
+# index lambdactr_rollup_heavy_idx holds these rows only, and the statistics
+# find the top pages among them first (lambdactr_django.stats.report).
+HEAVY_PAGE_DAY = 20
+
+
 class Rollup(models.Model):
-    """Hits of one sealed day counted by one dimension (see lambdactr_django.rollups).
+    """Hits of one sealed day counted by one dimension (see lambdactr_django.stats.rollups).
 
     Derived data, rebuilt from the hits at any time: a plain auto key is enough.
     """
 
     day = models.DateField()
     site = models.CharField(max_length=MAX_SITE_LENGTH, blank=True)
-    # Which column ``value`` holds: one of lambdactr_django.rollups.DIMENSIONS.
+    # Which column ``value`` holds: one of lambdactr_django.stats.rollups.DIMENSIONS.
     dimension = models.CharField(max_length=16)
     value = models.CharField(max_length=MAX_PATH_LENGTH, blank=True)
-    kind = models.CharField(max_length=16)
-    traffic = models.CharField(max_length=16)
+    kind = models.CharField(max_length=MAX_LABEL_LENGTH)
+    traffic = models.CharField(max_length=MAX_LABEL_LENGTH)
     verified = models.BooleanField()
     hits = models.BigIntegerField()
 
@@ -152,16 +124,16 @@ class Rollup(models.Model):
         indexes = [
             models.Index(fields=["day", "dimension"], name="lambdactr_rollup_day_idx"),
             models.Index(fields=["dimension", "site", "day"], name="lambdactr_rollup_site_idx"),
-            # A few pages' rows over a range of days (stats._top_pages).
+            # A few pages' rows over a range of days (stats.report's top pages).
             models.Index(
                 fields=["value", "day"],
                 condition=models.Q(dimension="page"),
                 name="lambdactr_rollup_page_idx",
             ),
-            # The few busy page-days the statistics look at first (stats.HEAVY).
+            # The few busy page-days the statistics look at first.
             models.Index(
                 fields=["day"],
-                condition=models.Q(dimension="page", hits__gte=20),
+                condition=models.Q(dimension="page", hits__gte=HEAVY_PAGE_DAY),
                 name="lambdactr_rollup_heavy_idx",
             ),
         ]

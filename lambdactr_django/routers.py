@@ -29,7 +29,7 @@ class CounterRouter:
     def db_for_write(self, model: type[Model], **hints: Any) -> str | None:
         # Also the admin's deletes, lambdactr_prune and lambdactr_reclassify:
         # they need a role that can read and delete. The beacon's inserts pick
-        # their alias themselves (lambdactr_django.spool.beacon_alias).
+        # their alias themselves (lambdactr_django.store.database.beacon_alias).
         return conf.DATABASE if _ours(model) else None
 
     def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lambdactr_django import views
+from lambdactr_django.beacon import views
 
 app_name = "lambdactr"
 
@@ -10,6 +10,6 @@ app_name = "lambdactr"
 # track, analytics, beacon, collect, stats and visit in resource URLs.
 urlpatterns = [
     path("s.css", views.stylesheet, name="stylesheet"),
-    path("d.css", views.daily, name="daily"),
+    path("d.css", views.visitor_day, name="daily"),
     path("i.gif", views.image, name="image"),
 ]

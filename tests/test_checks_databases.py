@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 
 from lambdactr_django.checks import check_settings
+from lambdactr_django.store import database
 
 ROUTER = "lambdactr_django.routers.CounterRouter"
 
@@ -19,8 +20,8 @@ def test_a_counter_database_with_the_router_passes() -> None:
     assert ids(LAMBDACTR_DATABASE="counter", DATABASE_ROUTERS=[ROUTER]) == []
 
 
-def test_a_write_database_passes() -> None:
-    assert ids(LAMBDACTR_WRITE_DATABASE="counter") == []
+def test_a_beacon_database_passes() -> None:
+    assert ids(LAMBDACTR_BEACON_DATABASE="counter") == []
 
 
 @pytest.mark.parametrize("value", ["nope", "", 1, ["counter"]])
@@ -29,8 +30,27 @@ def test_e201_database_not_an_alias(value: object) -> None:
 
 
 @pytest.mark.parametrize("value", ["nope", "", 1])
-def test_e202_write_database_not_an_alias(value: object) -> None:
-    assert ids(LAMBDACTR_WRITE_DATABASE=value) == ["lambdactr_django.E202"]
+def test_e202_beacon_database_not_an_alias(value: object) -> None:
+    assert ids(LAMBDACTR_BEACON_DATABASE=value) == ["lambdactr_django.E202"]
+
+
+def test_w202_the_old_name_still_works_and_asks_to_be_renamed() -> None:
+    assert ids(LAMBDACTR_WRITE_DATABASE="counter") == ["lambdactr_django.W202"]
+    with override_settings(LAMBDACTR_WRITE_DATABASE="counter"):
+        assert database.beacon_alias() == "counter"
+
+
+def test_w202_the_old_name_is_checked_as_an_alias_too() -> None:
+    assert ids(LAMBDACTR_WRITE_DATABASE="nope") == [
+        "lambdactr_django.E202",
+        "lambdactr_django.W202",
+    ]
+
+
+def test_the_new_name_wins_over_the_old_one() -> None:
+    with override_settings(LAMBDACTR_BEACON_DATABASE="default", LAMBDACTR_WRITE_DATABASE="counter"):
+        assert database.beacon_alias() == "default"
+        assert [message.id for message in check_settings()] == []
 
 
 def test_w201_database_without_the_router() -> None:

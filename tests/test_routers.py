@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import Client, override_settings
 
-from lambdactr_django import spool
-from lambdactr_django.capture import Hit
+from lambdactr_django.hits import Hit
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.routers import CounterRouter
+from lambdactr_django.store import rows, spool
 from tests.hits import STYLESHEET_HEADERS, make_hit
 
 ROUTER = "lambdactr_django.routers.CounterRouter"
@@ -56,7 +56,7 @@ def test_without_the_setting_the_router_leaves_hits_on_default(client: Client) -
 @pytest.mark.django_db(databases=BOTH)
 def test_the_write_alias_takes_the_beacon_and_the_rest_reads_elsewhere(client: Client) -> None:
     with override_settings(
-        LAMBDACTR_DATABASE="default", LAMBDACTR_WRITE_DATABASE="counter", DATABASE_ROUTERS=[ROUTER]
+        LAMBDACTR_DATABASE="default", LAMBDACTR_BEACON_DATABASE="counter", DATABASE_ROUTERS=[ROUTER]
     ):
         _beacon(client)
         assert HeaderHit.objects.count() == 0  # read through the router: default
@@ -69,9 +69,14 @@ def test_spooled_hits_are_replayed_into_the_counter_database(
     on_counter: None, tmp_path: Path
 ) -> None:
     with override_settings(LAMBDACTR_SPOOL_DIR=str(tmp_path)):
-        rows = [spool.new_row(Hit("blog.example", f"/{n}/", "", "", True)) for n in range(3)]
-        spool.append(rows)
-        spool.append(rows[:1])  # spooled twice: stored once
+        new = [
+            rows.new_row(
+                Hit(site="blog.example", path=f"/{n}/", referrer="", user_agent="", verified=True)
+            )
+            for n in range(3)
+        ]
+        spool.append(new)
+        spool.append(new[:1])  # spooled twice: stored once
         call_command("lambdactr_replay", stdout=io.StringIO())
 
     assert _count("counter") == 3

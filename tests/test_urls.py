@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from lambdactr_django import urls
-from lambdactr_django.capture import TOKEN_PARAMETER
+from lambdactr_django.beacon.signing import TOKEN_PARAMETER
 
 # Words that generic ad-block rules match in resource URLs: a URL containing one
 # is blocked for many readers, and their views are lost.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import migrations, models
 
-import lambdactr_django.keys
+import lambdactr_django.uuid7
 
 
 class Migration(migrations.Migration):
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                     model_name="headerhit",
                     name="id",
                     field=models.UUIDField(
-                        default=lambdactr_django.keys.new_key,
+                        default=lambdactr_django.uuid7.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,

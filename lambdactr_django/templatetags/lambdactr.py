@@ -8,9 +8,9 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from lambdactr_django.capture import page_from_url
+from lambdactr_django.beacon.clean import page_from_url
+from lambdactr_django.beacon.embed import image_html, image_url, links_html, page_for_request
 from lambdactr_django.conf import conf
-from lambdactr_django.links import image_html, image_url, links_html, page_for_request
 
 register = template.Library()
 
@@ -38,13 +38,13 @@ def tracking_pixel(context: template.Context, page_url: str = "") -> SafeString:
     by default it is the page being rendered. The image URL is absolute, on
     ``LAMBDACTR_BASE_URL`` or else on the request's host, so it works off-site.
     """
-    request = context.get("request")
-    has_request = isinstance(request, HttpRequest)
+    found = context.get("request")
+    request = found if isinstance(found, HttpRequest) else None
     page = page_from_url(page_url) if page_url else None
     if page is None or not page.site:
-        page = page_for_request(request) if has_request else None
+        page = page_for_request(request) if request is not None else None
     url = image_url(page)
-    if not conf.BASE_URL and has_request:
+    if not conf.BASE_URL and request is not None:
         # With a bad host a relative URL still works on the site's own pages.
         with contextlib.suppress(DisallowedHost):
             url = request.build_absolute_uri(url)

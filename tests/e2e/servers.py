@@ -163,7 +163,7 @@ class ExampleSite:
         return f"{self.base_url}/ctr/s.css"
 
     @property
-    def daily_url(self) -> str:
+    def visitor_day_url(self) -> str:
         """The visitor link's address (before its query)."""
         return f"{self.base_url}/ctr/d.css"
 

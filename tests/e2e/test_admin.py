@@ -22,7 +22,7 @@ def test_the_owner_finds_a_view_in_the_admin(
     user_agent = f"{person_user_agent} {marker}"
     context = new_context(user_agent=user_agent)
     beacons = Beacons(context, example_site.stylesheet_url)
-    visits = Beacons(context, example_site.daily_url)
+    visits = Beacons(context, example_site.visitor_day_url)
     page = context.new_page()
     for path in ["/", "/posts/hello-counter/", "/about/"]:
         page.goto(example_site.url(path))
@@ -85,7 +85,7 @@ def test_a_headless_browser_is_stored_as_a_bot_and_not_shown_as_a_person(
 ):
     robot = new_context(person=False)
     beacons = Beacons(robot, example_site.stylesheet_url)
-    visits = Beacons(robot, example_site.daily_url)
+    visits = Beacons(robot, example_site.visitor_day_url)
     page = robot.new_page()
     for path in ["/", "/about/"]:
         page.goto(example_site.url(path))

@@ -44,7 +44,7 @@ def test_a_view_stores_one_verified_hit(
     context = new_context(java_script_enabled=javascript)
     assert _javascript_runs(context) is javascript
     beacons = Beacons(context, example_site.stylesheet_url)
-    visits = Beacons(context, example_site.daily_url)
+    visits = Beacons(context, example_site.visitor_day_url)
     page = context.new_page()
 
     page.goto(example_site.url(path))

@@ -23,13 +23,13 @@ def test_a_static_page_on_another_host_is_counted(
     ).strip()
     view_link, visitor_link = snippet.splitlines()
     assert view_link.startswith(f'<link rel="stylesheet" href="{example_site.stylesheet_url}')
-    assert visitor_link.startswith(f'<link rel="stylesheet" href="{example_site.daily_url}')
+    assert visitor_link.startswith(f'<link rel="stylesheet" href="{example_site.visitor_day_url}')
     assert ("?t=" in view_link) is signed
     assert ("?s=" in visitor_link) is signed
     little_server.routes[path] = Route(static_page("A static page", snippet))
     context = new_context()
     beacons = Beacons(context, example_site.stylesheet_url)
-    visits = Beacons(context, example_site.daily_url)
+    visits = Beacons(context, example_site.visitor_day_url)
     page = context.new_page()
 
     page.goto(page_url)

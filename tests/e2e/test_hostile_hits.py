@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core import signing
 
-from lambdactr_django.capture import SIGNING_SALT
+from lambdactr_django.beacon.signing import SIGNING_SALT
 
 pytestmark = pytest.mark.browser
 

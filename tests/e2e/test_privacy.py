@@ -19,7 +19,7 @@ def test_no_cookie_value_is_stored(new_context, example_site, hits):
     cookies = {cookie["name"]: cookie["value"] for cookie in context.cookies(example_site.base_url)}
     assert {"sessionid", "csrftoken"} <= cookies.keys()
     beacons = Beacons(context, example_site.stylesheet_url)
-    visits = Beacons(context, example_site.daily_url)
+    visits = Beacons(context, example_site.visitor_day_url)
 
     page.goto(example_site.url("/posts/hello-counter/"))
 

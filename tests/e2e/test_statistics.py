@@ -16,7 +16,7 @@ STATISTICS = CHANGELIST + "statistics/"
 
 def _browse(context, example_site, paths: list[str], reload: bool = False) -> None:
     views = Beacons(context, example_site.stylesheet_url)
-    visits = Beacons(context, example_site.daily_url)
+    visits = Beacons(context, example_site.visitor_day_url)
     page = context.new_page()
     for path in paths:
         page.goto(example_site.url(path))

@@ -30,7 +30,7 @@ def _follow(page, example_site, name: str, path: str) -> None:
 def test_one_browser_is_one_visitor_a_day(new_context, example_site, hits):
     context = new_context()
     views = Beacons(context, example_site.stylesheet_url)
-    visits = Beacons(context, example_site.daily_url)
+    visits = Beacons(context, example_site.visitor_day_url)
     page = context.new_page()
     log_start = len(example_site.log())
 
@@ -74,7 +74,7 @@ def test_one_browser_is_one_visitor_a_day(new_context, example_site, hits):
     # A new profile, as after clearing the cache or in a private window: counted again.
     fresh = new_context()
     fresh_views = Beacons(fresh, example_site.stylesheet_url)
-    fresh_visits = Beacons(fresh, example_site.daily_url)
+    fresh_visits = Beacons(fresh, example_site.visitor_day_url)
     fresh_page = fresh.new_page()
     log_start = len(example_site.log())
     fresh_page.goto(example_site.url("/about/"))

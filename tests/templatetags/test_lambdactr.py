@@ -12,14 +12,9 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import override_settings
 
-from lambdactr_django.capture import (
-    Page,
-    page_from_url,
-    read_site_token,
-    read_token,
-    sign_page,
-    sign_site,
-)
+from lambdactr_django.beacon.clean import page_from_url
+from lambdactr_django.beacon.signing import read_site_token, read_token, sign_page, sign_site
+from lambdactr_django.hits import Page
 
 rf = RequestFactory()
 

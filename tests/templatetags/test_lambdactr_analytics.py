@@ -5,8 +5,8 @@ from urllib.parse import parse_qs, urlsplit
 from django.template import Context, Template
 from django.test import RequestFactory, override_settings
 
-from lambdactr_django.capture import read_site_token, read_token
-from lambdactr_django.links import daily_url
+from lambdactr_django.beacon.embed import visitor_day_url
+from lambdactr_django.beacon.signing import read_site_token, read_token
 
 
 def _render(source: str, **context: object) -> str:
@@ -24,7 +24,7 @@ def test_tracking_link_adds_the_visitor_link() -> None:
     token = parse_qs(urlsplit(visitor.split('"')[3]).query)["s"][0]
     assert read_site_token(token) == "blog.example"
     assert visitor == (
-        f'<link rel="stylesheet" href="{daily_url("blog.example").replace("&", "&amp;")}" '
+        f'<link rel="stylesheet" href="{visitor_day_url("blog.example").replace("&", "&amp;")}" '
         'media="none" referrerpolicy="no-referrer-when-downgrade">'
     )
 

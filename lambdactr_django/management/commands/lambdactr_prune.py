@@ -6,9 +6,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import router, transaction
 
-from lambdactr_django import days, rollups
+from lambdactr_django import days
 from lambdactr_django.conf import conf
 from lambdactr_django.models import HeaderHit
+from lambdactr_django.stats import rollups
 
 
 class Command(BaseCommand):
@@ -59,7 +60,7 @@ class Command(BaseCommand):
                 if not batch:
                     break
                 with transaction.atomic(using=alias):
-                    rollups.forget({rollups.day_of(when) for _, when in batch}, using=alias)
+                    rollups.forget({days.day_of(when) for _, when in batch}, using=alias)
                     count, _ = HeaderHit.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
                 deleted += count
                 self.stdout.write(f"Deleted {deleted} of {total} hits")

@@ -7,10 +7,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import router, transaction
 
-from lambdactr_django import rollups
-from lambdactr_django.capture import labels_for, referrer_host
-from lambdactr_django.classify import Labels
+from lambdactr_django import days
+from lambdactr_django.beacon.capture import labels_for
+from lambdactr_django.beacon.classify import Labels
+from lambdactr_django.beacon.clean import referrer_host
 from lambdactr_django.models import HeaderHit
+from lambdactr_django.stats import rollups
 
 # Every column classify computes, plus the referrer's host: one list, so a new
 # label is re-applied here without touching this command.
@@ -70,7 +72,7 @@ class Command(BaseCommand):
                 last = hits[-1].pk
                 dirty = [hit for hit in hits if relabel(hit)]
                 if dirty and not dry_run:
-                    touched = {rollups.day_of(hit.created_at) for hit in dirty}
+                    touched = {days.day_of(hit.created_at) for hit in dirty}
                     with transaction.atomic(using=alias):
                         rollups.forget(touched, using=alias)
                         HeaderHit.objects.using(alias).bulk_update(dirty, LABEL_FIELDS)

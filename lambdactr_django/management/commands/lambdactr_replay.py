@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lambdactr_django import buffer, spool
+from lambdactr_django.store import buffer, database, replay, spool
 
 
 class Command(BaseCommand):
@@ -25,8 +25,8 @@ class Command(BaseCommand):
         if adopted:
             self.stdout.write(f"Replaying {adopted} journals left by stopped processes.")
         try:
-            result = spool.replay(wait=True, progress=self._progress)
-        except spool.UNAVAILABLE as error:
+            result = replay.replay(wait=True, progress=self._progress)
+        except database.UNAVAILABLE as error:
             raise CommandError(
                 f"The database is still unavailable ({error}); the spool is kept."
             ) from error
@@ -37,6 +37,6 @@ class Command(BaseCommand):
             f"{result.rejected} rows were refused by the database."
         )
 
-    def _progress(self, result: spool.ReplayResult) -> None:
+    def _progress(self, result: replay.ReplayResult) -> None:
         done = result.stored + result.already_stored + result.rejected
         self.stdout.write(f"  {done} hits replayed so far")

@@ -7,7 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lambdactr_django import days, stats
-from lambdactr_django.export import neutralise
+from lambdactr_django.stats import Traffic, rollups
+from lambdactr_django.stats.export import neutralise
 
 
 class Command(BaseCommand):
@@ -27,8 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--site", help="Only this site (host name, as the hit list shows).")
         parser.add_argument(
             "--traffic",
-            choices=list(stats.TRAFFIC),
-            default=stats.HUMAN,
+            choices=list(Traffic.LABELS),
+            default=Traffic.HUMAN,
             help="Which hits to count: human (default), bot, prefetch or all.",
         )
         parser.add_argument(
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         if options["limit"] < 1:
             raise CommandError("--limit must be at least 1.")
         start, end = days.last_days(options["days"])
+        rollups.catch_up(start, end, most=rollups.LAZY_DAYS)
         report = stats.report_for(
             site=options["site"],
             start=start,
@@ -71,7 +73,7 @@ class Command(BaseCommand):
 
     def _text(self, report: stats.Report) -> None:
         self.stdout.write(
-            f"{report.start} to {report.end}, counting {stats.TRAFFIC[report.traffic]}: "
+            f"{report.start} to {report.end}, counting {Traffic.LABELS[report.traffic]}: "
             f"{report.views} views, {report.visitors} visitors"
         )
         current = ""

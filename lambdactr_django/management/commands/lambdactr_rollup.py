@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lambdactr_django import days, rollups
+from lambdactr_django import days
+from lambdactr_django.stats import rollups
 
 
 class Command(BaseCommand):
@@ -42,7 +43,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Dropped {dropped} days rolled up in another time zone")
         if options["rebuild"] and start is None:
             rollups.forget_all()
-        elif options["rebuild"]:
+        elif options["rebuild"] and start is not None:
             rollups.forget(_since(start))
         todo = rollups.pending(start)
         self.stdout.write(f"{len(todo)} days to roll up")

@@ -4,9 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lambdactr_django.capture import Page, page_from_url
+from lambdactr_django.beacon.clean import page_from_url
+from lambdactr_django.beacon.embed import image_html, image_url, is_base_url, links_html
 from lambdactr_django.conf import conf
-from lambdactr_django.links import image_html, image_url, is_base_url, links_html
+from lambdactr_django.hits import Page
 
 
 class Command(BaseCommand):

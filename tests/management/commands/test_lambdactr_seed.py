@@ -10,9 +10,14 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from lambdactr_django import capture, stats
-from lambdactr_django.management.commands import lambdactr_seed
+from lambdactr_django import stats
+from lambdactr_django.beacon import capture
+from lambdactr_django.beacon.clean import referrer_host
+from lambdactr_django.hits import Kind, Resource
 from lambdactr_django.models import HeaderHit
+from lambdactr_django.store import database
+from lambdactr_django.synthetic import mix
+from lambdactr_django.synthetic.generator import Generator
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +43,9 @@ def test_creates_exactly_n_rows_views_and_visitors() -> None:
     out = _seed("--days", "30")
     assert HeaderHit.objects.count() == 2000
     # N counts both kinds; about one visitor-day per three page views.
-    visitors = HeaderHit.objects.filter(kind=capture.VISITOR).count()
+    visitors = HeaderHit.objects.filter(kind=Kind.VISITOR_DAY).count()
     assert 350 < visitors < 650
-    assert not HeaderHit.objects.filter(kind=capture.VISITOR).exclude(path="").exists()
+    assert not HeaderHit.objects.filter(kind=Kind.VISITOR_DAY).exclude(path="").exists()
     assert "Seeded 700 of 2,000 hits" in out
     assert "Seeded 2,000 hits" in out
     assert "rows/s" in out
@@ -61,9 +66,9 @@ def test_realistic_mix() -> None:
     assert hits.values("path").distinct().count() > 100
     assert hits.filter(is_bot=True).exists()
     assert hits.filter(prefetch__in=["prefetch", "prerender"]).exists()
-    assert 0 < hits.exclude(referrer="").count() < hits.filter(kind=capture.VIEW).count() / 2
+    assert 0 < hits.exclude(referrer="").count() < hits.filter(kind=Kind.VIEW).count() / 2
     assert hits.values("user_agent").distinct().count() > 20
-    hit = hits.filter(kind=capture.VIEW, is_bot=False, resource=capture.STYLESHEET).first()
+    hit = hits.filter(kind=Kind.VIEW, is_bot=False, resource=Resource.STYLESHEET).first()
     assert hit is not None
     assert hit.headers["User-Agent"] == hit.user_agent
     assert hit.headers["Accept"] == "text/css,*/*;q=0.1"
@@ -78,15 +83,15 @@ def test_labels_are_what_capture_would_give() -> None:
         assert {name: getattr(hit, name) for name in LABELS} == {
             name: getattr(labels, name) for name in LABELS
         }
-        assert hit.referrer_host == capture.referrer_host(hit.referrer)
+        assert hit.referrer_host == referrer_host(hit.referrer)
 
 
 def test_every_user_agent_is_labelled_as_its_client() -> None:
-    from lambdactr_django import classify
+    from lambdactr_django.beacon import classify
 
-    for _, client, _, user_agent in lambdactr_seed.USER_AGENTS:
+    for _, client, _, user_agent in mix.USER_AGENTS:
         agent = classify.parse_agent(user_agent)
-        assert agent.crawler == (client == lambdactr_seed.CRAWLER) or "Headless" in user_agent
+        assert agent.crawler == (client == mix.CRAWLER) or "Headless" in user_agent
 
 
 def test_same_seed_same_hits_other_seed_other_hits() -> None:
@@ -130,7 +135,7 @@ def test_no_privacy_signals_where_capture_would_not_store_them() -> None:
 
 
 def test_an_interruption_keeps_finished_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = lambdactr_seed.Generator.rows
+    original = Generator.rows
     calls = 0
 
     def interrupt_third_batch(self, count):
@@ -141,7 +146,7 @@ def test_an_interruption_keeps_finished_batches(monkeypatch: pytest.MonkeyPatch)
                 raise KeyboardInterrupt
             yield row
 
-    monkeypatch.setattr(lambdactr_seed.Generator, "rows", interrupt_third_batch)
+    monkeypatch.setattr(Generator, "rows", interrupt_third_batch)
     with pytest.raises(CommandError, match="Interrupted: 1,400 hits were seeded"):
         _seed()
     assert HeaderHit.objects.count() == 1400
@@ -151,7 +156,9 @@ def test_statistics_run_on_seeded_hits() -> None:
     _seed("--days", "10")
     today = timezone.localdate()
     start = today - dt.timedelta(days=10)
-    report = stats.report(HeaderHit.objects.all(), traffic=stats.ALL, start=start, end=today)
+    report = stats.report(
+        HeaderHit.objects.all(), traffic=stats.Traffic.ALL, start=start, end=today
+    )
     assert report.views + report.visitors == 2000
     assert report.views > report.visitors > 0
     assert len(report.days) == 11
@@ -164,16 +171,16 @@ def test_statistics_run_on_seeded_hits() -> None:
 
 def test_uses_copy_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
     used = []
-    for name in ("_copy", "_bulk_create"):
-        original = getattr(lambdactr_seed, name)
+    for name in ("_copy_rows", "_bulk_rows"):
+        original = getattr(database, name)
 
         def spy(alias, rows, name=name, original=original):
             used.append(name)
             return original(alias, rows)
 
-        monkeypatch.setattr(lambdactr_seed, name, spy)
+        monkeypatch.setattr(database, name, spy)
     _run("--yes", "--hits", "10")
-    assert used == ["_copy" if connection.vendor == "postgresql" else "_bulk_create"]
+    assert used == ["_copy_rows" if connection.vendor == "postgresql" else "_bulk_rows"]
     assert HeaderHit.objects.count() == 10
 
 

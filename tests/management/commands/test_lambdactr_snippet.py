@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test.utils import override_settings
 
-from lambdactr_django.capture import Page, read_site_token, read_token
+from lambdactr_django.beacon.signing import read_site_token, read_token
+from lambdactr_django.hits import Page
 from lambdactr_django.management.commands.lambdactr_snippet import Command
 
 # The page-view link, then the daily-visitor link.

@@ -1,0 +1,238 @@
+"""Turn an incoming beacon request into one hit: the only place a request becomes a Hit.
+
+Pure functions over the request: no ORM, no I/O, so they are cheap to test.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest
+from django.http.request import HttpHeaders
+
+from lambdactr_django.beacon import classify
+from lambdactr_django.beacon.clean import (
+    clean_referrer,
+    clean_text,
+    page_from_url,
+    referrer_host,
+    repair_wsgi_string,
+)
+from lambdactr_django.beacon.signing import (
+    SITE_PARAMETER,
+    TOKEN_PARAMETER,
+    read_site_token,
+    read_token,
+)
+from lambdactr_django.conf import conf
+from lambdactr_django.hits import MAX_USER_AGENT_LENGTH, Hit, Kind, Page, Resource
+
+MAX_HEADER_NAME_LENGTH = 128
+
+# Credentials and anti-forgery tokens: never stored, whatever the settings.
+NEVER_STORED = frozenset({"cookie", "cookie2", "authorization", "proxy-authorization"})
+# Headers that carry the client's address; stored only when the site owner opts in.
+CLIENT_ADDRESS_HEADERS = frozenset(
+    {
+        "forwarded",
+        "forwarded-for",
+        "x-forwarded",
+        "x-forwarded-for",
+        "x-original-forwarded-for",
+        "x-real-ip",
+        "x-client-ip",
+        "x-cluster-client-ip",
+        "x-remote-addr",
+        "x-remote-ip",
+        "x-originating-ip",
+        "x-envoy-external-address",
+        "x-appengine-user-ip",
+        "client-ip",
+        "cf-connecting-ip",
+        "cf-connecting-ipv6",
+        "cf-pseudo-ipv4",
+        "true-client-ip",
+        "fastly-client-ip",
+        "akamai-client-ip",
+    }
+)
+# Spelling used when an address is stored on opt-in; REMOTE_ADDR is not a header.
+REMOTE_ADDR_KEY = "Remote-Addr"
+
+# They describe a request body. A beacon GET has none, yet some WSGI servers
+# (wsgiref, so runserver) invent them; keep them only when a body was announced.
+_BODY_HEADERS = frozenset({"Content-Type", "Content-Length"})
+# Header-name words whose usual spelling is not Title-Case.
+_ACRONYMS = {
+    "Ch": "CH",
+    "Cf": "CF",
+    "Dnt": "DNT",
+    "Gpc": "GPC",
+    "Ip": "IP",
+    "Ipv4": "IPv4",
+    "Ipv6": "IPv6",
+    "Te": "TE",
+    "Ua": "UA",
+    "Wap": "WAP",
+}
+
+
+def capture(
+    request: HttpRequest, kind: str = Kind.VIEW, resource: str = Resource.STYLESHEET
+) -> Hit:
+    """Everything the counter stores about one beacon request."""
+    headers = stored_headers(request)
+    if kind == Kind.VISITOR_DAY:
+        page, verified = _visitor_page(request, headers)
+    else:
+        page, verified = _viewed_page(request, headers)
+    user_agent = headers.get("User-Agent", "")[:MAX_USER_AGENT_LENGTH]
+    labels = labels_for(user_agent, headers, resource)
+    return Hit(
+        site=page.site,
+        path=page.path,
+        referrer=page.referrer,
+        user_agent=user_agent,
+        verified=verified,
+        headers=headers,
+        kind=kind,
+        resource=resource,
+        referrer_host=referrer_host(page.referrer),
+        browser=labels.browser,
+        os=labels.os,
+        device=labels.device,
+        is_bot=labels.is_bot,
+        bot_reason=labels.bot_reason,
+        prefetch=labels.prefetch,
+        dnt=labels.dnt,
+        gpc=labels.gpc,
+    )
+
+
+def labels_for(user_agent: str, headers: dict[str, str], resource: str) -> classify.Labels:
+    """The labels of a hit from what is stored of it; capture and lambdactr_reclassify
+    both use this, so a stored hit reclassifies to what capture would say today."""
+    return classify.label(user_agent, headers, resource, _lowered(conf.REDACTED_HEADERS))
+
+
+def should_store(hit: Hit) -> bool:
+    """False when the visitor asked not to be counted and the site honours it."""
+    return not ((hit.dnt or hit.gpc) and conf.PRIVACY_SIGNALS == "honour")
+
+
+def _viewed_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
+    token = _token(request, TOKEN_PARAMETER)
+    page = read_token(token) if token is not None else None
+    if page is not None:
+        return page, True
+    # No (valid) token: the stylesheet request's Referer is the page itself.
+    page = page_from_url(headers.get("Referer", ""))
+    return page, token is None and not conf.REQUIRE_SIGNATURE
+
+
+def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
+    # A visitor-day belongs to a site, not to a page: the first page of the day
+    # is the only one whose request reaches the server at all.
+    token = _token(request, SITE_PARAMETER)
+    site = read_site_token(token) if token is not None else None
+    if site is not None:
+        return Page(site=site), True
+    site = page_from_url(headers.get("Referer", "")).site
+    return Page(site=site), token is None and not conf.REQUIRE_SIGNATURE
+
+
+def stored_headers(request: HttpRequest) -> dict[str, str]:
+    """The request's headers under canonical names, after the privacy rules."""
+    headers: dict[str, str] = {}
+    # Settings read once per request, not once per header: this is the hot path.
+    never = _lowered(conf.REDACTED_HEADERS) | {_csrf_header_name()}
+    store_address = conf.STORE_CLIENT_IP
+    limit = conf.MAX_HEADERS
+    max_length = conf.MAX_HEADER_LENGTH
+    # META rather than request.headers: the same headers in the same order,
+    # without building a second mapping of them on every request.
+    for key, value in request.META.items():
+        header = _header(key)
+        if header is None:
+            continue
+        if header.name in _BODY_HEADERS and not request.META.get("CONTENT_LENGTH"):
+            continue
+        if len(headers) >= limit:
+            break
+        if header.refused or header.lowered in never:
+            continue
+        if header.lowered in CLIENT_ADDRESS_HEADERS and not store_address:
+            continue
+        text = clean_text(repair_wsgi_string(value), max_length)
+        if header.lowered == "referer":
+            text = clean_referrer(text)
+        headers[header.canonical] = text
+    if store_address and len(headers) < limit:
+        address = request.META.get("REMOTE_ADDR", "")
+        if address:
+            headers[REMOTE_ADDR_KEY] = clean_text(address, max_length)
+    return headers
+
+
+class _Header(NamedTuple):
+    name: str
+    lowered: str
+    canonical: str
+    # Never stored, whatever the settings.
+    refused: bool
+
+
+# Keyed by META key: browsers send the same few dozen headers, and the bound
+# keeps made-up names from growing the cache.
+@functools.lru_cache(maxsize=1024)
+def _header(meta_key: str) -> _Header | None:
+    """The header a META key carries, as the privacy rules see it; None if it is none."""
+    name = HttpHeaders.parse_header_name(meta_key)
+    if name is None:
+        return None
+    lowered = name.lower()
+    return _Header(
+        name=name,
+        lowered=lowered,
+        canonical=canonical_header_name(name),
+        refused=len(name) > MAX_HEADER_NAME_LENGTH or _never_stored(lowered),
+    )
+
+
+def _lowered(names: Sequence[str]) -> frozenset[str]:
+    # Cached on the setting's value: a settings override gets its own entry.
+    return _lowered_cached(tuple(names))
+
+
+@functools.lru_cache(maxsize=16)
+def _lowered_cached(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(name.lower() for name in names)
+
+
+def _never_stored(lowered_name: str) -> bool:
+    # Whatever the settings: credentials and anti-forgery tokens.
+    return lowered_name in NEVER_STORED or "csrf" in lowered_name or "xsrf" in lowered_name
+
+
+def _csrf_header_name() -> str:
+    # CSRF_HEADER_NAME is a META key such as "HTTP_X_CSRFTOKEN".
+    meta_key: str = settings.CSRF_HEADER_NAME
+    return meta_key.removeprefix("HTTP_").replace("_", "-").lower()
+
+
+def canonical_header_name(name: str) -> str:
+    words = name.replace("_", "-").split("-")
+    return "-".join(_ACRONYMS.get(word.title(), word.title()) for word in words)
+
+
+def _token(request: HttpRequest, parameter: str) -> str | None:
+    # None: no token was sent. "": one was sent but cannot be read.
+    try:
+        return request.GET.get(parameter)
+    except SuspiciousOperation:
+        # Too many parameters: treat the hit as unverifiable rather than lose it.
+        return ""

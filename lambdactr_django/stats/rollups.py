@@ -1,0 +1,261 @@
+"""Rollups: per-day counts that spare the statistics the raw hits of past days.
+
+A day is *sealed* once it has ended in the site's time zone (plus a grace
+period for inserts in flight): its hits are counted by dimension into Rollup in
+one transaction, and RolledDay records the day with the zone its midnights were
+in. The statistics (``stats.report.report_for``) read Rollup for sealed days and
+the raw hits for every other day, so their answers are exact as long as
+
+* every later insert or relabelling of a sealed day's hits is followed by
+  ``refresh`` (the store announces its late inserts with
+  ``lambdactr_django.signals.hits_stored``, which ``refresh_for`` listens to), and
+* every deletion of hits calls ``forget`` for their days in the same
+  transaction: the day is read raw again until it is rolled anew.
+
+Rolling a day deletes its rows and counts them again, so it can be repeated at
+any time. When the site's time zone changes, days sealed in the old one are
+dropped and rolled again in the new one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import IntegrityError, connections, router, transaction
+from django.dispatch import receiver
+
+from lambdactr_django import days as site_days
+from lambdactr_django.hits import Kind
+from lambdactr_django.models import HeaderHit, RolledDay, Rollup, column_of
+from lambdactr_django.signals import hits_stored
+from lambdactr_django.stats import traffic
+
+PAGE = "page"
+REFERRER = "referrer"
+BROWSER = "browser"
+OS = "os"
+# Every hit has exactly one device: the device rows also give the totals, the
+# per-day series and the traffic classes.
+DEVICE = "device"
+BOT_REASON = "bot_reason"
+
+# Dimension -> (the hits' column counted by value, condition on the day's hits).
+# Only what the statistics show: pages and referrers of views, reasons of bots.
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    PAGE: ("path", "kind = %s"),
+    REFERRER: ("referrer_host", "kind = %s AND referrer_host <> ''"),
+    BROWSER: ("browser", ""),
+    OS: ("os", ""),
+    DEVICE: ("device", ""),
+    BOT_REASON: ("bot_reason", "is_bot"),
+}
+
+# A hit is stored a moment after its created_at; a day is sealed only this long
+# after its midnight, so the rollup does not miss hits still being inserted.
+SEAL_GRACE = dt.timedelta(minutes=10)
+# Past days the statistics page rolls by itself when nobody runs lambdactr_rollup.
+LAZY_DAYS = 2
+
+
+def alias() -> str:
+    return router.db_for_write(Rollup) or "default"
+
+
+def zone_name() -> str:
+    return site_days.site_zone().key
+
+
+def last_sealable(now: dt.datetime | None = None) -> dt.date:
+    """The latest day that may be sealed at ``now``."""
+    now = now or dt.datetime.now(dt.UTC)
+    today = site_days.day_of(now)
+    yesterday = today - dt.timedelta(days=1)
+    if now < site_days.start_of(today) + SEAL_GRACE:
+        return yesterday - dt.timedelta(days=1)
+    return yesterday
+
+
+def sealed_runs(
+    start: dt.date | None = None, end: dt.date | None = None, *, using: str | None = None
+) -> list[tuple[dt.date, dt.date]]:
+    """The sealed days from ``start`` to ``end``, as (first, last) runs of consecutive days."""
+    sealed = RolledDay.objects.using(using or alias()).filter(zone=zone_name())
+    if start is not None:
+        sealed = sealed.filter(day__gte=start)
+    if end is not None:
+        sealed = sealed.filter(day__lte=end)
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sealed.order_by("day").values_list("day", flat=True):
+        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def pending(
+    start: dt.date | None = None, end: dt.date | None = None, now: dt.datetime | None = None
+) -> list[dt.date]:
+    """Days from ``start`` to ``end`` that could be sealed and are not, newest first."""
+    using = alias()
+    first = (
+        HeaderHit.objects.using(using)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if first is None:
+        return []
+    low = max(site_days.day_of(first), start or dt.date.min)
+    high = min(last_sealable(now), end or dt.date.max)
+    if low > high:
+        return []
+    sealed = set(
+        RolledDay.objects.using(using)
+        .filter(zone=zone_name(), day__gte=low, day__lte=high)
+        .values_list("day", flat=True)
+    )
+    count = (high - low).days + 1
+    return [day for day in (high - dt.timedelta(days=n) for n in range(count)) if day not in sealed]
+
+
+def drop_other_zones() -> int:
+    """Forget the days sealed in another time zone; returns how many."""
+    using = alias()
+    stale = RolledDay.objects.using(using).exclude(zone=zone_name())
+    with transaction.atomic(using=using):
+        days = list(stale.values_list("day", flat=True))
+        if days:
+            forget(days)
+    return len(days)
+
+
+def catch_up(
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    most: int | None = None,
+    progress: Callable[[dt.date, int, int], None] | None = None,
+) -> int:
+    """Seal the pending days from ``start`` to ``end`` (at most ``most``, newest
+    first); returns how many were rolled."""
+    drop_other_zones()
+    todo = pending(start, end)
+    if most is not None:
+        todo = todo[:most]
+    return roll(todo, progress)
+
+
+def roll(
+    days: Iterable[dt.date], progress: Callable[[dt.date, int, int], None] | None = None
+) -> int:
+    """Count each of ``days`` (sealable ones only) into Rollup again; returns how many."""
+    todo = sorted({day for day in days if day <= last_sealable()}, reverse=True)
+    for done, day in enumerate(todo, start=1):
+        _roll_day(day)
+        if progress is not None:
+            progress(day, done, len(todo))
+    return len(todo)
+
+
+def refresh(days: Iterable[dt.date]) -> int:
+    """Roll again those of ``days`` that are sealed: call after their hits changed."""
+    # Nearly always today's hits: no query for a day that cannot be sealed yet.
+    newest = last_sealable()
+    wanted = {day for day in days if day <= newest}
+    if not wanted:
+        return 0
+    sealed = RolledDay.objects.using(alias()).filter(day__in=wanted, zone=zone_name())
+    return roll(sealed.values_list("day", flat=True))
+
+
+def refresh_for(instants: Iterable[dt.datetime]) -> int:
+    """``refresh`` the days of these ``created_at`` values: after inserting hits
+    that may belong to past days."""
+    return refresh({site_days.day_of(instant) for instant in instants})
+
+
+@receiver(hits_stored)
+def _stored(sender: object, created_at: Iterable[dt.datetime], **kwargs: Any) -> None:
+    # A replayed spool or a buffered batch flushed after midnight.
+    refresh_for(created_at)
+
+
+def forget(days: Iterable[dt.date], using: str | None = None) -> None:
+    """Unseal ``days``: call in the transaction that deletes their hits."""
+    wanted = sorted(set(days))
+    using = using or alias()
+    with transaction.atomic(using=using):
+        # Batches keep the statement's parameter count within SQLite's limit.
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            RolledDay.objects.using(using).filter(day__in=batch).delete()
+            Rollup.objects.using(using).filter(day__in=batch).delete()
+
+
+def forget_all() -> None:
+    using = alias()
+    with transaction.atomic(using=using):
+        RolledDay.objects.using(using).all().delete()
+        Rollup.objects.using(using).all().delete()
+
+
+def _roll_day(day: dt.date) -> None:
+    using = alias()
+    start = site_days.start_of(day)
+    end = site_days.start_of(day + dt.timedelta(days=1))
+    sql, params = _insert_sql(using, day, start, end)
+    try:
+        with transaction.atomic(using=using):
+            # The day's RolledDay row first: a second process rolling the same
+            # day waits on it here, then fails on its key and leaves this one's.
+            RolledDay.objects.using(using).filter(day=day).delete()
+            RolledDay.objects.using(using).create(day=day, zone=zone_name())
+            Rollup.objects.using(using).filter(day=day).delete()
+            with connections[using].cursor() as cursor:
+                cursor.execute(sql, params)
+    except IntegrityError:
+        # Another process sealed the day between our delete and insert: its
+        # rows stand, counted from the same hits.
+        return
+
+
+# The day's hits as the rollup reads them, the traffic class included.
+_KEPT = ("site", "path", "referrer_host", "browser", "os", "device", "bot_reason", "is_bot")
+_DAY_HITS = (*_KEPT, "kind", "verified", "traffic")
+
+
+def _insert_sql(
+    using: str, day: dt.date, start: dt.datetime, end: dt.datetime
+) -> tuple[str, list[Any]]:
+    """One INSERT of every dimension's rows for a day, reading its hits once."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    # Django writes the day's hits and their traffic class (traffic.class_of):
+    # the one definition of the classes, and the backend's own SQL for it.
+    day_hits = (
+        HeaderHit.objects.using(using)
+        .order_by()
+        .filter(created_at__gte=start, created_at__lt=end)
+        .annotate(traffic=traffic.class_of())
+        .values(*_DAY_HITS)
+    )
+    day_sql, day_params = day_hits.query.get_compiler(using=using).as_sql()
+    names = ("day", "site", "dimension", "value", "kind", "traffic", "verified", "hits")
+    rollup = ", ".join(quote(column_of(Rollup._meta.get_field(name))) for name in names)
+    selects: list[str] = []
+    params: list[Any] = list(day_params)
+    day_value = connection.ops.adapt_datefield_value(day)
+    for dimension, (column, condition) in DIMENSIONS.items():
+        where = f" WHERE {condition}" if condition else ""
+        groups = f"site, {column}, kind, traffic, verified"
+        counted = f"%s, site, %s, {column}, kind, traffic, verified, COUNT(*)"
+        selects.append(f"SELECT {counted} FROM day_hits{where} GROUP BY {groups}")  # noqa: S608
+        params += [day_value, dimension, *([Kind.VIEW] if "%s" in condition else [])]
+    union = " UNION ALL ".join(selects)
+    # Only our own table's and columns' names are formatted in; values are parameters.
+    table = quote(Rollup._meta.db_table)
+    columns = ", ".join(_DAY_HITS)
+    sql = f"WITH day_hits ({columns}) AS ({day_sql}) INSERT INTO {table} ({rollup}) {union}"
+    return sql, params

@@ -1,0 +1,27 @@
+"""Storage: ``save(hit)`` is the one door the beacon uses.
+
+Behind it, by ``LAMBDACTR_BUFFER_SECONDS``:
+
+* durable (the default): each hit committed before the beacon answers; the
+  outage spool keeps it while the database is away, and replay stores it later;
+* buffered: each hit journaled to local disk now and stored in batches by a
+  flusher thread, off the request path.
+
+rows makes the row and its record, database is the only module that talks to
+the database, spool and replay keep and restore what could not be stored.
+Storage never calls statistics code: it announces hits stored late with
+``lambdactr_django.signals.hits_stored``.
+"""
+
+from __future__ import annotations
+
+from lambdactr_django.hits import Hit
+from lambdactr_django.store import buffer, durable
+
+
+def save(hit: Hit) -> None:
+    """Store ``hit`` the way the settings ask: now, or journaled for the next batch."""
+    if buffer.enabled():
+        buffer.save(hit)
+    else:
+        durable.save(hit)

@@ -1,0 +1,223 @@
+"""The one place the store talks to the database: every row of a hit reaches it here.
+
+A single new row goes in with one prebuilt INSERT rather than ``row.save()``,
+which spends most of its time in Django's machinery: its signals, and
+compiling the INSERT afresh on every call (docs/performance-profile.md). The
+statement is built once per alias and each value converted the way the field
+itself would (``get_db_prep_save``), so every backend stores exactly what
+``save()`` stores. Batches go in with COPY on PostgreSQL. Every path needs
+only INSERT on the table, so the beacon may use an INSERT-only role.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.db import InterfaceError, OperationalError, connections, router, transaction
+from django.db.models import Model
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
+
+from lambdactr_django.conf import conf
+from lambdactr_django.hits import COLUMNS
+from lambdactr_django.models import HeaderHit, column_of
+from lambdactr_django.store import sqlite_writers
+from lambdactr_django.store.rows import Record
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Field
+
+# Errors that say "the database is not there right now", as opposed to "this
+# row can never be stored".
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def beacon_alias() -> str:
+    """The database alias the beacon, and the replay of its spool, insert into."""
+    # Only here: the beacon needs INSERT alone, so LAMBDACTR_BEACON_DATABASE may
+    # name an INSERT-only role. Everything else that writes (the admin's
+    # deletes, lambdactr_prune, lambdactr_reclassify) goes through the router.
+    return conf.BEACON_DATABASE or router.db_for_write(HeaderHit) or "default"
+
+
+def insert(row: HeaderHit) -> None:
+    """Insert one new row, committed before this returns."""
+    alias = beacon_alias()
+    connection = connections[alias]
+    # A connection kept from an earlier request: Django would check it with a
+    # SELECT 1 first (CONN_HEALTH_CHECKS), one round trip on every hit, a
+    # quarter of the beacon's time (docs/performance-profile.md). Skip that,
+    # and replace it below if it turns out to be dead.
+    kept = connection.connection is not None and not connection.in_atomic_block
+    if kept:
+        connection.health_check_done = True  # type: ignore[attr-defined]
+    try:
+        _insert_once(row, alias)
+    except UNAVAILABLE:
+        if not kept or _usable(alias):
+            # The database, not this connection, is the trouble: spool.
+            raise
+        # A database restart since the last request, say: once more on a new
+        # connection. Ignoring a stored UUID, in case the first attempt was
+        # committed after all.
+        connection.close()
+        insert_new([row])
+
+
+def _insert_once(row: HeaderHit, alias: str) -> None:
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        # One statement in autocommit: nothing to bound but the connection's
+        # own timeout (SQLite's OPTIONS "timeout").
+        with sqlite_writers.turn(connection, conf.DB_TIMEOUT):
+            insert_row(row, alias)
+    elif sends_several_statements(connection):
+        # One round trip: PostgreSQL runs a query of several statements as one
+        # implicit transaction, and SET LOCAL ends with it.
+        insert_row(row, alias, before=f"SET LOCAL statement_timeout = {timeout_ms()}")
+    else:
+        with transaction.atomic(using=alias):
+            limit_statement_time(alias)
+            insert_row(row, alias)
+
+
+def _usable(alias: str) -> bool:
+    connection = connections[alias]
+    return connection.connection is not None and connection.is_usable()
+
+
+def insert_new(rows: Sequence[HeaderHit]) -> int:
+    """Insert those of ``rows`` whose UUID is not stored yet; returns how many."""
+    alias = beacon_alias()
+    connection = connections[alias]
+    fields = HeaderHit._meta.concrete_fields
+    batch_size = max(1, connection.ops.bulk_batch_size(fields, rows))
+    inserted = 0
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        limit_statement_time(alias)
+        for start in range(0, len(rows), batch_size):
+            # ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite), counted by
+            # the database's own row count: no SELECT, so an INSERT-only role
+            # can replay. bulk_create(ignore_conflicts=True) builds the same
+            # statement but does not say how many rows it stored.
+            query = InsertQuery(HeaderHit, on_conflict=OnConflict.IGNORE)
+            batch: list[Model] = list(rows[start : start + batch_size])
+            query.insert_values(fields, batch)
+            for sql, params in query.get_compiler(using=alias).as_sql():
+                cursor.execute(sql, params)
+                inserted += cursor.rowcount
+    return inserted
+
+
+def limit_statement_time(alias: str) -> None:
+    # A hung database must not hold a worker for longer than this. The connect
+    # timeout is the database's own OPTIONS (check lambdactr_django.W102).
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(timeout_ms())])
+
+
+def timeout_ms() -> int:
+    return max(1, int(conf.DB_TIMEOUT * 1000))
+
+
+_statements: dict[str, tuple[str, list[Field[Any, Any]]]] = {}
+
+
+def _statement(alias: str) -> tuple[str, list[Field[Any, Any]]]:
+    cached = _statements.get(alias)
+    if cached is None:
+        quote = connections[alias].ops.quote_name
+        fields = list(HeaderHit._meta.concrete_fields)
+        columns = ", ".join(quote(column_of(field)) for field in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        # Names from the model, quoted by the backend; values go as parameters.
+        table = quote(HeaderHit._meta.db_table)
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        cached = _statements[alias] = (sql, fields)
+    return cached
+
+
+def insert_row(row: HeaderHit, alias: str, *, before: str = "") -> None:
+    """INSERT ``row`` (a new, unsaved instance with its key set) on ``alias``.
+
+    ``before``, a statement without parameters, is sent with the INSERT in the
+    same round trip; only where ``sends_several_statements`` says so.
+    """
+    sql, fields = _statement(alias)
+    connection = connections[alias]
+    params = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{before}; {sql}" if before else sql, params)
+
+
+def sends_several_statements(connection: BaseDatabaseWrapper) -> bool:
+    """True when one ``execute()`` may hold several statements: PostgreSQL with
+    Django's default client-side binding, which sends them as one simple query."""
+    # Server-side binding (OPTIONS "server_side_binding", psycopg 3) sends one
+    # statement per execute(), as the extended protocol requires.
+    return (
+        connection.vendor == "postgresql"
+        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
+    )
+
+
+def copy_records(records: Sequence[Record], alias: str) -> int:
+    """COPY new rows, as records, in one transaction on PostgreSQL; returns how many."""
+    # COPY: a fraction of the CPU of a multi-row INSERT (docs/performance-buffered.md).
+    # No ON CONFLICT: these UUIDs were never stored; a batch whose commit is in
+    # doubt goes to the spool, whose replay skips what is stored.
+    connection = connections[alias]
+    fields = HeaderHit._meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column_of(f)) for f in fields)
+    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    sql = f"COPY {quote(HeaderHit._meta.db_table)} ({columns}) FROM STDIN"
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        limit_statement_time(alias)
+        # Text format: the server reads the UUID and the ISO time as their types.
+        with cursor.copy(sql) as copy:
+            for values in records:
+                copy.write_row(
+                    [
+                        json.dumps(values[f.attname])
+                        if f.attname in json_fields
+                        else values[f.attname]
+                        for f in fields
+                    ]
+                )
+    return len(records)
+
+
+def load_rows(alias: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Load many new rows fast, in the caller's transaction: tuples in the order of
+    ``hits.COLUMNS`` with the headers as JSON text (lambdactr_seed's rows)."""
+    if connections[alias].vendor == "postgresql":
+        _copy_rows(alias, rows)
+    else:
+        _bulk_rows(alias, rows)
+
+
+def _copy_rows(alias: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    connection = connections[alias]
+    connection.ensure_connection()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column_of(HeaderHit._meta.get_field(name))) for name in COLUMNS)
+    sql = f"COPY {quote(HeaderHit._meta.db_table)} ({columns}) FROM STDIN"
+    # The psycopg 3 connection itself: Django's cursor wrapper has no copy().
+    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _bulk_rows(alias: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    headers = COLUMNS.index("headers")
+    objects = [
+        HeaderHit(**{**dict(zip(COLUMNS, row, strict=True)), "headers": json.loads(row[headers])})
+        for row in rows
+    ]
+    HeaderHit.objects.using(alias).bulk_create(objects, batch_size=1000)

@@ -1,0 +1,1 @@
+"""Synthetic hits for trying the statistics and the admin at scale (lambdactr_seed)."""
