@@ -12,9 +12,10 @@ class LambdactrConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from lambdactr_django.checks import check_settings, check_urls
+        from lambdactr_django.checks import check_deployment, check_settings, check_urls
 
         # The rollups follow what the store announces (signals.hits_stored).
         import_module("lambdactr_django.stats.rollups")
         checks.register(check_settings)
+        checks.register(check_deployment, deploy=True)
         checks.register(check_urls, checks.Tags.urls)

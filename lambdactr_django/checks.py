@@ -21,6 +21,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     return errors
 
 
+def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """What a production deployment needs: run by ``manage.py check --deploy`` only,
+    so a development site and its cron jobs stay quiet."""
+    errors: list[CheckMessage] = []
+    for check in _DEPLOYMENT_CHECKS:
+        errors.extend(check())
+    return errors
+
+
 def check_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if conf.BASE_URL:
         # The beacon is served by another deployment; its URLs need not be here.
@@ -158,9 +167,8 @@ def _check_redactions_keep_classification() -> list[CheckMessage]:
     ]
 
 
-def _check_spool_dir() -> list[CheckMessage]:
-    value = conf.SPOOL_DIR
-    if value is None:
+def _check_spool_dir_set() -> list[CheckMessage]:
+    if conf.SPOOL_DIR is None:
         return [
             Warning(
                 "LAMBDACTR_SPOOL_DIR is not set: hits that arrive while the database is "
@@ -169,7 +177,12 @@ def _check_spool_dir() -> list[CheckMessage]:
                 id="lambdactr_django.W101",
             )
         ]
-    if isinstance(value, str | os.PathLike) and os.path.isabs(value):
+    return []
+
+
+def _check_spool_dir() -> list[CheckMessage]:
+    value = conf.SPOOL_DIR
+    if value is None or (isinstance(value, str | os.PathLike) and os.path.isabs(value)):
         return []
     return [
         Error(
@@ -347,5 +360,9 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _alias_check("BEACON_DATABASE", "lambdactr_django.E202"),
     _check_old_beacon_database_name,
     _check_router,
+]
+
+_DEPLOYMENT_CHECKS: list[Callable[[], list[CheckMessage]]] = [
+    _check_spool_dir_set,
     _check_connect_timeout,
 ]

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from lambdactr_django.checks import check_settings
+from lambdactr_django.checks import check_deployment, check_settings
 
 
 def ids(**settings: Any) -> list[str]:
@@ -13,12 +13,19 @@ def ids(**settings: Any) -> list[str]:
         return [message.id for message in check_settings() if message.id]
 
 
+def deploy_ids(**settings: Any) -> list[str]:
+    with override_settings(**settings):
+        return [message.id for message in check_deployment() if message.id]
+
+
 def test_the_test_settings_pass() -> None:
     assert ids() == []
 
 
-def test_w101_no_spool_dir() -> None:
-    assert ids(LAMBDACTR_SPOOL_DIR=None) == ["lambdactr_django.W101"]
+def test_w101_no_spool_dir_only_for_deployment() -> None:
+    assert deploy_ids(LAMBDACTR_SPOOL_DIR=None) == ["lambdactr_django.W101"]
+    # A development site and its cron jobs stay quiet.
+    assert ids(LAMBDACTR_SPOOL_DIR=None) == []
 
 
 @pytest.mark.parametrize("value", ["relative/spool", 3, ""])
@@ -67,7 +74,8 @@ def test_w102_postgresql_without_a_short_connect_timeout(
     settings_dict.update(ENGINE="django.db.backends.postgresql", OPTIONS=options)
     monkeypatch.setattr(connections["default"], "settings_dict", settings_dict)
 
-    assert ids() == ["lambdactr_django.W102"]
+    assert deploy_ids() == ["lambdactr_django.W102"]
+    assert ids() == []
 
 
 def test_w102_quiet_with_a_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +85,7 @@ def test_w102_quiet_with_a_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> N
     settings_dict.update(ENGINE="django.db.backends.postgresql", OPTIONS={"connect_timeout": 2})
     monkeypatch.setattr(connections["default"], "settings_dict", settings_dict)
 
-    assert ids() == []
+    assert deploy_ids() == []
 
 
 @pytest.mark.parametrize("value", [-1, "1", True, 61, float("nan")])
@@ -92,6 +100,5 @@ def test_buffer_seconds_accepts(value: object) -> None:
 
 def test_e107_buffer_without_spool_dir() -> None:
     assert ids(LAMBDACTR_BUFFER_SECONDS=1.0, LAMBDACTR_SPOOL_DIR=None) == [
-        "lambdactr_django.W101",
         "lambdactr_django.E107",
     ]

@@ -96,6 +96,8 @@ def run(args: list[str], cwd: Path) -> str:
         env={"DJANGO_SETTINGS_MODULE": "mysite.settings", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
+    # The documented minimal integration is quiet: no warning from the app.
+    assert "lambdactr_django." not in result.stderr
     return result.stdout
 
 
@@ -109,6 +111,7 @@ def test_brand_new_project_counts_the_first_page_view(tmp_path):
     (tmp_path / "templates" / "home.html").write_text(TEMPLATE)
 
     assert "lambdactr_django" in run([sys.executable, "manage.py", "migrate"], tmp_path)
+    assert "no issues" in run([sys.executable, "manage.py", "check"], tmp_path)
     output = run([sys.executable, "-c", textwrap.dedent(VISIT)], tmp_path)
 
     # The page view, and the browser's first visit of the day.
@@ -122,3 +125,21 @@ def test_brand_new_project_counts_the_first_page_view(tmp_path):
         "traffic ['person', 'person']",
         "row_shows_referrer True",
     ]
+
+
+def test_check_deploy_says_what_production_needs(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "mysite", str(tmp_path)], check=True
+    )
+    settings = tmp_path / "mysite" / "settings.py"
+    settings.write_text(settings.read_text() + SETTINGS_ADDITIONS)
+    (tmp_path / "mysite" / "urls.py").write_text(URLS)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"DJANGO_SETTINGS_MODULE": "mysite.settings", "PATH": "/usr/bin:/bin"},
+    )
+    assert "lambdactr_django.W101" in result.stderr

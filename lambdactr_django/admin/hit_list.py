@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -26,6 +27,7 @@ from lambdactr_django.admin.filters import (
     VerifiedFilter,
     refuse_nul,
 )
+from lambdactr_django.admin.hidden import SHOW_ALL, HiddenNote, note
 from lambdactr_django.admin.paginator import EstimatedCountPaginator
 from lambdactr_django.admin.statistics import statistics_view
 from lambdactr_django.hits import COLUMNS
@@ -103,7 +105,16 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         refuse_nul(request)
-        return super().changelist_view(request, extra_context)
+        context = {**(extra_context or {}), "hidden": self.hidden_note(request)}
+        return super().changelist_view(request, context)
+
+    def hidden_note(self, request: HttpRequest) -> HiddenNote | None:
+        """What the list's default filters leave out, said on the page."""
+        try:
+            everything = self.filtered_hits(request, SHOW_ALL)
+        except IncorrectLookupParameters:
+            return None  # The list itself answers with ?e=1.
+        return note(request, everything, self.url("changelist"))
 
     def has_change_permission(self, request: HttpRequest, obj: HeaderHit | None = None) -> bool:
         return False

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import QuerySet
 from django.utils.functional import cached_property
+
+from lambdactr_django.stats.counting import EXACT_BELOW, planned_rows
 
 
 class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
@@ -21,13 +18,13 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
     count is exact.
     """
 
-    exact_below = 100_000
+    exact_below = EXACT_BELOW
 
     estimated = False
 
     @cached_property
     def count(self) -> int:
-        estimate = _planned_rows(self.object_list)
+        estimate = planned_rows(self.object_list)
         if estimate is None or estimate < self.exact_below:
             return super().count
         self.estimated = True
@@ -38,18 +35,3 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
         """The count with three significant figures, for "about ..."."""
         count = int(float(f"{self.count:.3g}"))
         return f"{count:,}"
-
-
-def _planned_rows(queryset: Any) -> int | None:
-    if not isinstance(queryset, QuerySet):
-        return None
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return None
-    sql, params = queryset.order_by().query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str | bytes):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from lambdactr_django import stats
 from lambdactr_django.admin.chart import bar_chart
 from lambdactr_django.admin.filters import LOOKUP_PARAMETERS, TrafficFilter, selection
+from lambdactr_django.admin.hidden import SHOW_ALL, statistics_note
 from lambdactr_django.hits import BotReason, Kind
 from lambdactr_django.stats import Traffic, rollups
 
@@ -45,12 +46,18 @@ def statistics_view(model_admin: HeaderHitAdmin, request: HttpRequest) -> HttpRe
         traffic=chosen.traffic,
         narrowed=narrowed,
     )
+    try:
+        everything = model_admin.filtered_hits(request, SHOW_ALL)
+    except IncorrectLookupParameters:
+        return HttpResponseRedirect(model_admin.url("changelist") + "?e=1")
+    hidden = statistics_note(request, report, everything, model_admin.url("statistics"))
     link = HitListLinks(model_admin.url("changelist"), model_admin.url("statistics"), request.GET)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
         "title": "Statistics",
         "report": report,
+        "hidden": hidden,
         "chart": bar_chart(report.days),
         "totals": {
             "views": (report.views, link(kind=Kind.VIEW)),

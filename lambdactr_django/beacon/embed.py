@@ -113,8 +113,21 @@ def links_html(
     view = link_html(stylesheet_url(page, base_url), nonce)
     if not conf.DAILY_VISITORS:
         return view
-    site = page.site if page is not None else None
-    return format_html("{}\n{}", view, link_html(visitor_day_url(site, base_url), nonce))
+    return format_html(
+        "{}\n{}", view, link_html(visitor_day_url(_visitor_site(page), base_url), nonce)
+    )
+
+
+def _visitor_site(page: Page | None) -> str | None:
+    # One URL for the visitor link on every page of a site, signed or not: a
+    # browser caches one copy per URL, so a site whose templated pages signed
+    # it and whose static pages did not would count each browser twice a day.
+    # Unsigned, the site comes from the request's Referer, and browsers keep a
+    # cache per top-level site, so sites sharing a counter stay apart. Only when
+    # every hit must be signed does the link name its site.
+    if page is None or not conf.REQUIRE_SIGNATURE:
+        return None
+    return page.site
 
 
 def image_html(url: str) -> SafeString:

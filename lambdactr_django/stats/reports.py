@@ -43,7 +43,9 @@ Counted = dict[dt.date, tuple[int, int]]
 class Row:
     label: str
     views: int
-    visitors: int
+    # None where it cannot be known: a browser's visitor-day belongs to a site,
+    # not to a page or a referrer.
+    visitors: int | None
     # Field values selecting these hits, for links to the hit list.
     lookups: dict[str, str] = field(default_factory=dict)
 
@@ -307,7 +309,7 @@ def _page_rows(rows: Iterable[dict[str, Any]]) -> list[Row]:
         Row(
             label=f"{row['site']}{row['path']}",
             views=row["n"],
-            visitors=0,
+            visitors=None,
             lookups={"site": row["site"], "path": row["path"]},
         )
         for row in rows
@@ -319,7 +321,7 @@ def _referrer_rows(rows: Iterable[dict[str, Any]]) -> list[Row]:
         Row(
             label=row["referrer_host"],
             views=row["n"],
-            visitors=0,
+            visitors=None,
             lookups={"referrer_host": row["referrer_host"]},
         )
         for row in rows

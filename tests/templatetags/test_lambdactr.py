@@ -19,7 +19,8 @@ from lambdactr_django.hits import Page
 rf = RequestFactory()
 
 # By default the tag prints the page-view link and, on the next line, the
-# daily-visitor link; without a request neither is signed.
+# daily-visitor link; without a request neither is signed, and the visitor
+# link is the same unsigned one either way (one browser, one visitor a day).
 UNSIGNED = (
     '<link rel="stylesheet" href="/ctr/s.css" media="none" '
     'referrerpolicy="no-referrer-when-downgrade">\n'
@@ -29,7 +30,7 @@ UNSIGNED = (
 SIGNED = re.compile(
     r'<link rel="stylesheet" href="(?P<base>[^"?]*)/ctr/s\.css\?t=(?P<token>[A-Za-z0-9_.%-]+)" '
     r'media="none" referrerpolicy="no-referrer-when-downgrade"(?P<nonce>(?: nonce="[^"]*")?)>\n'
-    r'<link rel="stylesheet" href="(?P=base)/ctr/d\.css\?s=(?P<site>[A-Za-z0-9_.%-]+)" '
+    r'<link rel="stylesheet" href="(?P=base)/ctr/d\.css" '
     r'media="none" referrerpolicy="no-referrer-when-downgrade"(?P=nonce)>'
 )
 
@@ -47,14 +48,13 @@ def page_request(
 
 def signed_page(html: str, base: str = "", nonce: str = "") -> Page:
     """The page the view link's token names; fails unless ``html`` is exactly the signed
-    view link followed by the visitor link signed for the same site."""
+    view link followed by the (unsigned) visitor link."""
     match = SIGNED.fullmatch(html)
     assert match is not None, html
     assert match["base"] == base
     assert match["nonce"] == nonce
     page = read_token(unquote(match["token"]))
     assert page is not None
-    assert read_site_token(unquote(match["site"])) == page.site
     return page
 
 
@@ -84,9 +84,20 @@ def test_with_request_renders_exactly_the_links_for_the_page() -> None:
     assert html == (
         f'<link rel="stylesheet" href="/ctr/s.css?{urlencode({"t": token})}" media="none" '
         'referrerpolicy="no-referrer-when-downgrade">\n'
+        '<link rel="stylesheet" href="/ctr/d.css" '
+        'media="none" referrerpolicy="no-referrer-when-downgrade">'
+    )
+
+
+@override_settings(LAMBDACTR_REQUIRE_SIGNATURE=True)
+def test_when_every_hit_must_be_signed_the_visitor_link_names_its_site() -> None:
+    html = render({"request": page_request()})
+
+    assert html.endswith(
         f'<link rel="stylesheet" href="/ctr/d.css?{urlencode({"s": sign_site("blog.example")})}" '
         'media="none" referrerpolicy="no-referrer-when-downgrade">'
     )
+    assert read_site_token(sign_site("blog.example")) == "blog.example"
 
 
 @override_settings(LAMBDACTR_DAILY_VISITORS=False)

@@ -18,7 +18,8 @@ class Command(BaseCommand):
         "per day, top pages, referrer hosts, browsers, operating systems, devices, and the "
         "share of bots and prefetches. Only hits with a valid signature are counted, as in "
         "the admin's default view. Visitors are browsers counted once a day each, summed "
-        "over the days."
+        "over the days; they belong to a site, not to a page or referrer, so those show "
+        "none ('-' in text, empty in CSV, null in JSON)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -69,7 +70,9 @@ class Command(BaseCommand):
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(["section", "label", "views", "visitors"])
         for section, label, views, visitors in _lines(report):
-            writer.writerow([section, neutralise(label), views, visitors])
+            writer.writerow(
+                [section, neutralise(label), views, "" if visitors is None else visitors]
+            )
 
     def _text(self, report: stats.Report) -> None:
         self.stdout.write(
@@ -83,7 +86,8 @@ class Command(BaseCommand):
             if section != current:
                 current = section
                 self.stdout.write(f"\n{_TITLES[section]:<48} {'views':>9} {'visitors':>9}")
-            self.stdout.write(f"  {label or '(unknown)':<46} {views:>9} {visitors:>9}")
+            shown = "-" if visitors is None else visitors
+            self.stdout.write(f"  {label or '(unknown)':<46} {views:>9} {shown:>9}")
 
 
 _TITLES = {
@@ -98,8 +102,8 @@ _TITLES = {
 }
 
 
-def _lines(report: stats.Report) -> list[tuple[str, str, int, int]]:
-    lines = [("total", "", report.views, report.visitors)]
+def _lines(report: stats.Report) -> list[tuple[str, str, int, int | None]]:
+    lines: list[tuple[str, str, int, int | None]] = [("total", "", report.views, report.visitors)]
     lines += [("day", d.day.isoformat(), d.views, d.visitors) for d in report.days]
     for section, rows in (
         ("page", report.pages),

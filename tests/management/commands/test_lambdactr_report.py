@@ -35,7 +35,8 @@ def test_json_counts_the_last_days_of_people() -> None:
     assert data["pages"][0] == {
         "label": "blog.example/a/",
         "views": 2,
-        "visitors": 0,
+        # Visitors belong to a site, not to a page: unknown, not zero.
+        "visitors": None,
         "lookups": {"site": "blog.example", "path": "/a/"},
     }
 
@@ -52,7 +53,7 @@ def test_csv_has_one_row_per_number() -> None:
     rows = list(csv.reader(io.StringIO(_run("--days", "2", "--format", "csv"))))
     assert rows[0] == ["section", "label", "views", "visitors"]
     assert ["total", "", "3", "1"] in rows
-    assert ["page", "blog.example/a/", "2", "0"] in rows
+    assert ["page", "blog.example/a/", "2", ""] in rows
     assert [r for r in rows if r[0] == "day"][-1][2:] == ["2", "1"]
 
 

@@ -22,9 +22,15 @@ def test_the_snippet_includes_the_visitor_link() -> None:
     ]
 
 
-def test_a_signed_page_gets_its_sites_visitor_link() -> None:
+def test_a_signed_page_gets_the_same_visitor_link_as_an_unsigned_one() -> None:
     lines = _run("https://blog.example/posts/1/").splitlines()
     assert len(lines) == 2
+    assert lines[1] == _run().splitlines()[1]
+
+
+@override_settings(LAMBDACTR_REQUIRE_SIGNATURE=True)
+def test_with_signatures_required_a_signed_page_gets_its_sites_visitor_link() -> None:
+    lines = _run("https://blog.example/posts/1/").splitlines()
     assert "https://counter.example/ctr/d.css?s=blog.example%3A" in lines[1]
 
 

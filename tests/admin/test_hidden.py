@@ -1,0 +1,96 @@
+"""Nothing silently hidden: the list and the statistics say what their defaults leave out."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from lambdactr_django.models import HeaderHit
+from lambdactr_django.stats.counting import hidden
+from tests.hits import make_hit
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:lambdactr_django_headerhit_changelist")
+STATISTICS = reverse("admin:lambdactr_django_headerhit_statistics")
+
+
+def _traffic() -> None:
+    make_hit(path="/person/")
+    make_hit(path="/person-2/")
+    make_hit(path="/bot/", is_bot=True, bot_reason="crawler", device="bot")
+    make_hit(path="/bot-2/", is_bot=True, bot_reason="no-lang")
+    make_hit(path="/prefetch/", prefetch="prefetch")
+    make_hit(path="/forged/", verified=False)
+    # Hidden twice over: counted once, as forged.
+    make_hit(path="/forged-bot/", verified=False, is_bot=True, bot_reason="crawler")
+
+
+def _note(response) -> str:
+    match = re.search(r'<p class="lambdactr-hidden">(.*?)</p>', response.content.decode(), re.S)
+    assert match is not None
+    return match.group(1)
+
+
+def _show_all(note: str) -> str:
+    match = re.search(r'<a href="([^"]+)">', note)
+    assert match is not None
+    return html.unescape(match.group(1))
+
+
+def test_every_hit_is_counted_once_by_why_it_is_hidden() -> None:
+    _traffic()
+    parts = hidden(HeaderHit.objects.all(), "human", True)
+    assert [(part.what, part.count, part.by) for part in parts] == [
+        ("bots", 2, "traffic"),
+        ("prefetches", 1, "traffic"),
+        ("with a forged or broken signature", 2, "signature"),
+    ]
+    assert sum(part.count for part in parts) == HeaderHit.objects.count() - 2
+
+
+def test_the_hit_list_says_what_its_defaults_leave_out(admin_client: Client) -> None:
+    _traffic()
+    response = admin_client.get(CHANGELIST)
+    note = _note(response)
+    assert "Not shown: 2 bots (Traffic filter), 1 prefetch (Traffic filter) and 2 hits" in note
+    assert "with a forged or broken signature (Signature filter)." in note
+
+    everything = admin_client.get(_show_all(note))
+    assert {hit.path for hit in everything.context["cl"].result_list} == {
+        hit.path for hit in HeaderHit.objects.all()
+    }
+    assert 'class="lambdactr-hidden"' not in everything.content.decode()
+
+
+def test_the_note_keeps_the_other_filters(admin_client: Client) -> None:
+    _traffic()
+    make_hit(site="other.example", path="/other-bot/", is_bot=True, bot_reason="crawler")
+    note = _note(admin_client.get(CHANGELIST, {"site": "other.example"}))
+    assert note.startswith("Not shown: 1 bot (Traffic filter).")
+    assert "site=other.example" in _show_all(note)
+
+
+def test_no_note_when_nothing_is_left_out(admin_client: Client) -> None:
+    make_hit(path="/person/")
+    assert 'class="lambdactr-hidden"' not in admin_client.get(CHANGELIST).content.decode()
+
+
+def test_the_search_box_show_all_shows_every_hit(admin_client: Client) -> None:
+    _traffic()
+    page = admin_client.get(CHANGELIST, {"q": "person"}).content.decode()
+    assert '(<a href="?traffic=all&amp;verified=all">Show all</a>)' in page
+
+
+def test_the_statistics_say_what_they_do_not_count(admin_client: Client) -> None:
+    _traffic()
+    response = admin_client.get(STATISTICS)
+    note = _note(response)
+    assert "Not shown: 2 bots (Traffic filter), 1 prefetch (Traffic filter)" in note
+    assert "2 hits with a forged or broken signature" in note
+    counted = admin_client.get(_show_all(note))
+    assert counted.context["report"].hits == HeaderHit.objects.count()
