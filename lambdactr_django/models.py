@@ -69,7 +69,9 @@ class HeaderHit(models.Model):
         max_length=MAX_LABEL_LENGTH, choices=list(Prefetch.LABELS.items()), blank=True
     )
     dnt = models.BooleanField("DNT", default=False, help_text="Whether the browser sent DNT: 1.")
-    gpc = models.BooleanField("GPC", default=False, help_text="Whether the browser sent Sec-GPC: 1.")
+    gpc = models.BooleanField(
+        "GPC", default=False, help_text="Whether the browser sent Sec-GPC: 1."
+    )
 
     class Meta:
         verbose_name = "hit"
