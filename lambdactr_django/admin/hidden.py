@@ -64,8 +64,8 @@ def statistics_note(
 
 
 def sentence(parts: list[Hidden]) -> str:
-    """E.g. "Not shown: about 1,200 bots (Traffic filter) and 3 hits with a forged or
-    broken signature (Signature filter)." """
+    """E.g. "Not shown: about 1,200 bot hits (Traffic filter) and 3 hits with a forged
+    or broken signature (Signature filter)." """
     phrases = [_phrase(part) for part in parts]
     joined = phrases[0] if len(phrases) == 1 else f"{', '.join(phrases[:-1])} and {phrases[-1]}"
     return f"Not shown: {joined}."
@@ -76,8 +76,13 @@ def _phrase(part: Hidden) -> str:
     if part.by == "signature":
         noun = "hit" if part.count == 1 else "hits"
         return f"{about}{part.count:,} {noun} {part.what} (Signature filter)"
-    noun = _SINGULAR.get(part.what, part.what) if part.count == 1 else part.what
-    return f"{about}{part.count:,} {noun} (Traffic filter)"
+    one, many = _NOUNS.get(part.what, (part.what, part.what))
+    return f"{about}{part.count:,} {one if part.count == 1 else many} (Traffic filter)"
 
 
-_SINGULAR = {"people": "person", "bots": "bot", "prefetches": "prefetch"}
+# Hits, not clients: a bot that read one page left a view and a visitor-day.
+_NOUNS = {
+    "people": ("hit by a person", "hits by people"),
+    "bots": ("bot hit", "bot hits"),
+    "prefetches": ("prefetch", "prefetches"),
+}

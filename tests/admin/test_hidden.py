@@ -57,7 +57,7 @@ def test_the_hit_list_says_what_its_defaults_leave_out(admin_client: Client) -> 
     _traffic()
     response = admin_client.get(CHANGELIST)
     note = _note(response)
-    assert "Not shown: 2 bots (Traffic filter), 1 prefetch (Traffic filter) and 2 hits" in note
+    assert "Not shown: 2 bot hits (Traffic filter), 1 prefetch (Traffic filter) and 2 hits" in note
     assert "with a forged or broken signature (Signature filter)." in note
 
     everything = admin_client.get(_show_all(note))
@@ -71,7 +71,7 @@ def test_the_note_keeps_the_other_filters(admin_client: Client) -> None:
     _traffic()
     make_hit(site="other.example", path="/other-bot/", is_bot=True, bot_reason="crawler")
     note = _note(admin_client.get(CHANGELIST, {"site": "other.example"}))
-    assert note.startswith("Not shown: 1 bot (Traffic filter).")
+    assert note.startswith("Not shown: 1 bot hit (Traffic filter).")
     assert "site=other.example" in _show_all(note)
 
 
@@ -90,7 +90,7 @@ def test_the_statistics_say_what_they_do_not_count(admin_client: Client) -> None
     _traffic()
     response = admin_client.get(STATISTICS)
     note = _note(response)
-    assert "Not shown: 2 bots (Traffic filter), 1 prefetch (Traffic filter)" in note
+    assert "Not shown: 2 bot hits (Traffic filter), 1 prefetch (Traffic filter)" in note
     assert "2 hits with a forged or broken signature" in note
     counted = admin_client.get(_show_all(note))
     assert counted.context["report"].hits == HeaderHit.objects.count()
