@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import crawleruseragents
@@ -17,13 +21,13 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 from django.urls import include, path
 
-from lambdactr_django.beacon import warmup
+from lambdactr_django.beacon import fastpath, warmup
 from lambdactr_django.beacon.fastpath import BeaconFastPath, routes
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import database
@@ -55,14 +59,14 @@ class CookieMiddleware:
 
 
 @pytest.fixture(autouse=True)
-def _keep_the_test_transaction() -> Iterator[None]:
+def _keep_the_test_transaction(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # As the test client does: close_old_connections would end the test's
-    # transaction when the fast path sends request_started.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    # transaction after each answer. The transactional test below lets it run.
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        monkeypatch.setattr(fastpath, "close_old_connections", lambda: None)
 
 
 def _fast_client(door: str, behind: list[str], **defaults: Any) -> tuple[Client, Any]:
@@ -194,28 +198,56 @@ def test_django_gets_the_environ_untouched(path: str, method: str, host: str) ->
     assert HeaderHit.objects.count() == 0
 
 
-def test_a_hit_is_one_request_to_djangos_signals() -> None:
-    sent: list[str] = []
+def test_no_request_signals_are_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[object] = []
 
-    def started(**kwargs: Any) -> None:
-        sent.append("started")
+    def receiver(**kwargs: Any) -> None:
+        sent.append(kwargs["signal"])
 
-    def finished(**kwargs: Any) -> None:
-        sent.append("finished")
-
-    request_started.connect(started)
-    request_finished.connect(finished)
+    request_started.connect(receiver)
+    request_finished.connect(receiver)
     try:
-        app = BeaconFastPath(_Django())
-        body = app(_environ("/ctr/s.css"), lambda *args: None)
-        assert sent == ["started"]
-        body.close()  # type: ignore[attr-defined]
+        _serve(BeaconFastPath(_Django()), _environ("/ctr/s.css"))
     finally:
-        request_started.disconnect(started)
-        request_finished.disconnect(finished)
+        request_started.disconnect(receiver)
+        request_finished.disconnect(receiver)
 
-    # request_finished once the server is done with the answer, as Django's handler.
-    assert sent == ["started", "finished"]
+    # Outside Django's request cycle, as WhiteNoise's answers are.
+    assert sent == []
+    assert HeaderHit.objects.count() == 1
+
+
+def test_connections_are_kept_as_djangos_request_finished_keeps_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(fastpath, "close_old_connections", lambda: calls.append("closed"))
+    app = BeaconFastPath(_Django())
+
+    body = app(_environ("/ctr/s.css"), lambda *args: None)
+    assert calls == []
+    body.close()  # type: ignore[attr-defined]
+
+    # Once the answer is sent, as after Django's own responses.
+    assert calls == ["closed"]
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(LAMBDACTR_RATE_LIMIT=None)
+def test_a_connection_past_conn_max_age_is_closed_after_a_hit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed: list[bool] = []
+    default = connections["default"]
+    default.ensure_connection()
+    # Spied on rather than done: SQLite's in-memory test database ignores close().
+    monkeypatch.setattr(default, "close", lambda: closed.append(True))
+    monkeypatch.setattr(default, "close_at", time.monotonic() - 1)
+
+    _serve(BeaconFastPath(_Django()), _environ("/ctr/s.css"))
+
+    assert closed
+    assert HeaderHit.objects.count() == 1
 
 
 def _view(request: HttpRequest) -> HttpResponse:
@@ -298,3 +330,17 @@ def test_a_failed_warm_up_is_logged_and_harmless(
 
     assert "could not warm up the beacon" in caplog.text
     assert app.routes
+
+
+def test_wsgi_py_can_import_it_before_django_is_set_up() -> None:
+    # As it imports WhiteNoise: at the top of the file, before get_wsgi_application().
+    code = "import lambdactr_django.beacon.fastpath, django.apps; print(django.apps.apps.ready)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+    )
+    assert done.stdout.strip() == "False"
