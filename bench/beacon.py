@@ -42,10 +42,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import coldstart
+
 ROOT = Path(__file__).resolve().parent.parent
 QUIET_TAIL = Path(__file__).resolve().parent / "quiet_tail.lua"
 TABLE = "lambdactr_django_headerhit"
 BASELINE_PATH = "/bench/empty.css"
+# The ceiling: the same empty stylesheet from a bare WSGI callable ahead of
+# Django (example_project/wsgi.py), for the distance the beacon has left.
+PLAIN_PATH = "/bench/plain.css"
 BEACON_PATH = "/ctr/s.css"
 PAGE_PATH = "/posts/hello-counter/"
 
@@ -124,10 +129,18 @@ class Round:
     beacon: WrkResult
     baseline_rows: int
     beacon_rows: int
+    plain: WrkResult | None = None
 
     @property
     def ratio(self) -> float:
         return self.beacon.rps / self.baseline.rps if self.baseline.rps else 0.0
+
+    @property
+    def plain_ratio(self) -> float:
+        # The most any beacon could reach in this server on this machine.
+        if self.plain is None or not self.baseline.rps:
+            return 0.0
+        return self.plain.rps / self.baseline.rps
 
     @property
     def cpu_ratio(self) -> float:
@@ -148,12 +161,16 @@ class Round:
             )
         if self.baseline_rows:
             found.append(f"round {self.number}: the empty view stored {self.baseline_rows} rows")
-        for name, result in (("empty view", self.baseline), ("beacon", self.beacon)):
+        for name, result in self._results():
             if result.non_2xx_3xx:
                 found.append(
                     f"round {self.number}: {name}: {result.non_2xx_3xx} non-2xx/3xx responses"
                 )
         return found
+
+    def _results(self) -> list[tuple[str, WrkResult]]:
+        found = [("empty view", self.baseline), ("beacon", self.beacon)]
+        return found + ([("plain WSGI", self.plain)] if self.plain is not None else [])
 
     def warnings(self) -> list[str]:
         found = []
@@ -162,7 +179,7 @@ class Round:
                 f"round {self.number}: {self.beacon.in_flight} beacon requests were still in "
                 "flight when wrk stopped; rows were checked against a range"
             )
-        for name, result in (("empty view", self.baseline), ("beacon", self.beacon)):
+        for name, result in self._results():
             errors = {kind: n for kind, n in result.socket_errors.items() if n}
             if errors:
                 found.append(f"round {self.number}: {name}: wrk socket errors {errors}")
@@ -176,6 +193,7 @@ class DatabaseRun:
     # (LAMBDACTR_BUFFER_SECONDS); the modes of one database share their baseline runs.
     mode: str = "durable"
     rounds: list[Round] = field(default_factory=list)
+    cold_starts: list[coldstart.ColdStart] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -200,6 +218,8 @@ class Options:
     json_path: Path | None
     modes: list[str] = field(default_factory=lambda: ["durable"])
     buffer_seconds: float = 1.0
+    door: str = "wsgi"
+    cold_starts: int = 0
 
 
 def parse_args(argv: Sequence[str]) -> Options:
@@ -274,11 +294,26 @@ def parse_args(argv: Sequence[str]) -> Options:
         default=1.0,
         help="LAMBDACTR_BUFFER_SECONDS of the buffered mode (default 1)",
     )
+    parser.add_argument(
+        "--door",
+        choices=["wsgi", "middleware", "view"],
+        default="wsgi",
+        help="how beacon requests reach the counter (the example's BEACON_FAST_PATH): the "
+        "fast path in wsgi.py (default), its middleware, or the view through all middleware; "
+        "the empty view goes through all middleware whichever",
+    )
+    parser.add_argument(
+        "--cold-starts",
+        type=int,
+        help="boots of a one-worker server whose first beacon request is timed against the "
+        "p50 of the sequential ones after it (default 3, 1 with --quick, 0 for none)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if any("=" not in item for item in args.server_env):
         parser.error("--server-env takes NAME=VALUE")
     rounds = args.rounds or (2 if args.quick else 5)
+    cold_starts = args.cold_starts if args.cold_starts is not None else (1 if args.quick else 3)
     duration = args.duration or (1.5 if args.quick else 10.0)
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]
     unknown = set(databases) - {"postgres", "sqlite"}
@@ -295,9 +330,11 @@ def parse_args(argv: Sequence[str]) -> Options:
         or args.workers < 1
         or args.worker_threads < 1
         or args.connections < args.threads
+        or not 0 <= cold_starts <= 20
     ):
         parser.error(
-            "rounds, duration, workers and worker threads must be positive; connections >= threads"
+            "rounds, duration, workers and worker threads must be positive; connections >= "
+            "threads; cold starts from 0 to 20"
         )
     return Options(
         databases=databases,
@@ -316,6 +353,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         json_path=args.json,
         modes=modes,
         buffer_seconds=args.buffer_seconds,
+        door=args.door,
+        cold_starts=cold_starts,
     )
 
 
@@ -446,6 +485,7 @@ def server_env(database: Database, options: Options) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(40),
         "ALLOWED_HOSTS": "127.0.0.1",
         "BENCH_BASELINE": "1",
+        "BEACON_FAST_PATH": options.door,
         # wrk is one client sending thousands of hits a minute; a per-client
         # limit would refuse most of them (and answer 200 all the same).
         "LAMBDACTR_RATE_LIMIT": "0",
@@ -694,11 +734,12 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
         # The empty view is served by the first mode's server: it stores nothing,
         # so the mode makes no difference to it.
         baseline = base + BASELINE_PATH
+        plain = base + PLAIN_PATH
         print(
             f"\n== {database.label}: gunicorn {workers_text(options)} per mode "
             f"({', '.join(options.modes)}); wrk "
             f"{options.threads} thread(s), {options.connections} connections, "
-            f"{options.duration:g} s per run, {options.rounds} rounds",
+            f"{options.duration:g} s per run, {options.rounds} rounds; beacon door {options.door}",
             flush=True,
         )
         for mode, beacon in beacons.items():
@@ -720,10 +761,10 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
         }
         # Buffered rows reach the table within the interval.
         quiet = options.buffer_seconds + 0.5 if "buffered" in options.modes else 0.2
-        sides = ["baseline", *options.modes]
+        sides = ["baseline", "plain", *options.modes]
+        urls = {"baseline": baseline, "plain": plain, **beacons}
         for side in sides:
-            url = baseline if side == "baseline" else beacons[side]
-            run_wrk(url, headers, options.warmup, options.tail, options)
+            run_wrk(urls[side], headers, options.warmup, options.tail, options)
         settle(database, quiet)
         database.empty()
         print(table_header(), flush=True)
@@ -733,9 +774,8 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
             shift = (number - 1) % len(sides)
             results: dict[str, tuple[WrkResult, int]] = {}
             for side in sides[shift:] + sides[:shift]:
-                mode = options.modes[0] if side == "baseline" else side
-                url = baseline if side == "baseline" else beacons[side]
-                result = measured_run(url, headers, masters[mode], database, options)
+                mode = side if side in options.modes else options.modes[0]
+                result = measured_run(urls[side], headers, masters[mode], database, options)
                 rows = settle(database, quiet)
                 database.empty()
                 results[side] = (result, rows)
@@ -744,14 +784,36 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
                     number=number,
                     baseline=results["baseline"][0],
                     beacon=results[mode][0],
-                    baseline_rows=results["baseline"][1],
+                    baseline_rows=results["baseline"][1] + results["plain"][1],
                     beacon_rows=results[mode][1],
+                    plain=results["plain"][0],
                 )
                 runs[mode].rounds.append(current)
                 print(f"{round_line(current)}  {mode}", flush=True)
+        for mode in options.modes:
+            runs[mode].cold_starts = cold_starts(
+                envs[mode], Path(tmp), beacons[mode], headers, options
+            )
     for run in runs.values():
         print(f"{run.label}: {summary_lines(run)}", flush=True)
+        if run.cold_starts:
+            print(coldstart.summary_line(run.label, run.cold_starts), flush=True)
     return list(runs.values())
+
+
+def cold_starts(
+    env: dict[str, str], tmp: Path, beacon: str, headers: dict[str, str], options: Options
+) -> list[coldstart.ColdStart]:
+    # The beacon's path and query, sent to a server of its own on another port.
+    parts = urllib.parse.urlsplit(beacon)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    found = []
+    for _ in range(options.cold_starts):
+        try:
+            found.append(coldstart.measure(env, ROOT, tmp, free_port(), target, headers))
+        except (RuntimeError, OSError) as error:
+            raise BenchError(str(error), 2) from error
+    return found
 
 
 def workers_text(options: Options) -> str:
@@ -782,7 +844,8 @@ def round_line(current: Round) -> str:
         f"{a.cpu_us:>6,.0f}us  {b.rps:>10,.0f} {_ms(b.p50_ms):>7} {_ms(b.p99_ms):>7} "
         f"{b.cpu_us:>6,.0f}us  {current.ratio:>5.2f} {current.cpu_ratio:>9.2f}  "
         f"{max(a.load_average, b.load_average):>4.1f}  "
-        f"{current.beacon_rows:,} / {b.ok_responses:,} {verdict}"
+        f"{current.beacon_rows:,} / {b.ok_responses:,} {verdict}  "
+        f"(plain WSGI {current.plain_ratio:.2f})"
     )
 
 
@@ -808,6 +871,10 @@ def summary(run: DatabaseRun) -> dict[str, Any]:
         "cpu_ratio_max": max(r.cpu_ratio for r in rounds),
         "rows": sum(r.beacon_rows for r in rounds),
         "ok_responses": sum(r.beacon.ok_responses for r in rounds),
+        "plain_rps": statistics.median(r.plain.rps if r.plain else 0.0 for r in rounds),
+        "plain_ratio_median": statistics.median(r.plain_ratio for r in rounds),
+        "plain_ratio_min": min(r.plain_ratio for r in rounds),
+        "plain_ratio_max": max(r.plain_ratio for r in rounds),
     }
 
 
@@ -827,6 +894,10 @@ def summary_lines(run: DatabaseRun) -> str:
         lines.append(f"  of the beacon's cpu/req, in database server processes: {backend:,.0f} us")
     figures = summary(run)
     lines.append(f"  ratio beacon/empty {_median_range([r.ratio for r in rounds], '.2f')}")
+    lines.append(
+        f"  plain WSGI/empty   {_median_range([r.plain_ratio for r in rounds], '.2f')}"
+        "  (the ceiling: no Django, no beacon)"
+    )
     lines.append(f"  cpu ratio          {_median_range([r.cpu_ratio for r in rounds], '.2f')}")
     lines.append(f"  rows stored {figures['rows']:,} for {figures['ok_responses']:,} 2xx responses")
     return "\n".join(lines)
@@ -877,7 +948,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({figures['ratio_min']:.2f} to {figures['ratio_max']:.2f})  "
             f"cpu ratio {figures['cpu_ratio_median']:.2f} "
             f"({figures['cpu_ratio_min']:.2f} to {figures['cpu_ratio_max']:.2f})  "
-            f"rows {figures['rows']:,} / 2xx {figures['ok_responses']:,}"
+            f"rows {figures['rows']:,} / 2xx {figures['ok_responses']:,}  "
+            f"plain WSGI limit {figures['plain_ratio_median']:.2f} "
+            f"({figures['plain_ratio_min']:.2f} to {figures['plain_ratio_max']:.2f})"
         )
     if options.json_path:
         options.json_path.write_text(
@@ -890,6 +963,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "database": run.database,
                             "mode": run.mode,
                             "summary": summary(run),
+                            "cold_starts": [
+                                {**asdict(start), "ratio": start.ratio} for start in run.cold_starts
+                            ],
                             "rounds": [
                                 {
                                     **asdict(r),
@@ -899,6 +975,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     "cpu_ratio": r.cpu_ratio,
                                     "baseline_cpu_us": r.baseline.cpu_us,
                                     "beacon_cpu_us": r.beacon.cpu_us,
+                                    "plain_ratio": r.plain_ratio,
                                 }
                                 for r in run.rounds
                             ],

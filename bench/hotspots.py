@@ -45,6 +45,10 @@ REGIONS = [
     ),
     ("view: decorators, response, glue", r"\(django/views/decorators/|\(\w+/views\.py"),
     (
+        "fast path: matching, request, Django's signals, the answer",
+        r"\(lambdactr_django/beacon/(fastpath|answers)\.py",
+    ),
+    (
         "capture (headers, privacy rules, token)",
         r"\(lambdactr_django/beacon/(capture|clean|signing)\.py",
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,17 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# How beacon requests reach the counter (docs/fast-path.md): "wsgi" (the
+# default) answers them in wsgi.py before Django's request machinery,
+# "middleware" from the first middleware, "view" through the whole stack.
+BEACON_FAST_PATH = env.str("BEACON_FAST_PATH", default="wsgi")
+if BEACON_FAST_PATH not in {"wsgi", "middleware", "view"}:
+    raise ImproperlyConfigured(
+        f"BEACON_FAST_PATH should be wsgi, middleware or view, not {BEACON_FAST_PATH!r}"
+    )
+if BEACON_FAST_PATH == "middleware":
+    MIDDLEWARE.insert(0, "lambdactr_django.beacon.fastpath.BeaconFastPathMiddleware")
 
 ROOT_URLCONF = "example_project.urls"
 WSGI_APPLICATION = "example_project.wsgi.application"

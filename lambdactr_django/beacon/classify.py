@@ -150,6 +150,14 @@ def parse_agent(user_agent: str) -> Agent:
     )
 
 
+def compile_patterns() -> None:
+    """Have the parsers compile their patterns now: a few hundred milliseconds,
+    once per process, that the first hit would otherwise wait for."""
+    # Past the cache, which would answer without compiling anything. A user
+    # agent no pattern matches has every pattern tried, and so compiled.
+    parse_agent.__wrapped__("-")
+
+
 def _device(user_agent: str, result: ua_parser.Result, os_family: str) -> str:
     lowered = user_agent.lower()
     device = result.device

@@ -1,28 +1,22 @@
+"""The beacon's views: Django's door to the answers in answers.py.
+
+fastpath.py is the other door, ahead of the middleware; both call the same
+answers, so a project may use either and gets the same behaviour.
+"""
+
 from __future__ import annotations
 
-import logging
-import secrets
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
-from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from lambdactr_django import days, store
-from lambdactr_django.beacon import ratelimit
-from lambdactr_django.beacon.capture import capture, should_store
-from lambdactr_django.conf import conf
-from lambdactr_django.hits import Kind, Resource
+from lambdactr_django.beacon import answers
+from lambdactr_django.beacon.answers import TRANSPARENT_GIF, Answer
 
-logger = logging.getLogger(__name__)
-
-# The smallest transparent 1x1 GIF (43 bytes).
-TRANSPARENT_GIF = (
-    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00"
-    b"!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
-)
+__all__ = ["TRANSPARENT_GIF", "image", "response_for", "stylesheet", "visitor_day"]
 
 
 @csrf_exempt  # so a POST gets 405 rather than a 403 from CsrfViewMiddleware
@@ -30,9 +24,7 @@ TRANSPARENT_GIF = (
 @transaction.non_atomic_requests
 def stylesheet(request: HttpRequest) -> HttpResponseBase:
     """An empty stylesheet; each GET stores one page view."""
-    if request.method == "GET":
-        record(request, Kind.VIEW, Resource.STYLESHEET)
-    return empty_stylesheet()
+    return response_for(answers.stylesheet(request))
 
 
 @csrf_exempt
@@ -40,9 +32,7 @@ def stylesheet(request: HttpRequest) -> HttpResponseBase:
 @transaction.non_atomic_requests
 def image(request: HttpRequest) -> HttpResponseBase:
     """A transparent 1x1 GIF for feed readers and e-mail; each GET stores one page view."""
-    if request.method == "GET":
-        record(request, Kind.VIEW, Resource.IMAGE)
-    return uncacheable(CookielessResponse(TRANSPARENT_GIF, content_type="image/gif"))
+    return response_for(answers.image(request))
 
 
 @csrf_exempt
@@ -50,28 +40,7 @@ def image(request: HttpRequest) -> HttpResponseBase:
 @transaction.non_atomic_requests
 def visitor_day(request: HttpRequest) -> HttpResponseBase:
     """An empty stylesheet the browser keeps until midnight; each GET is one visitor-day."""
-    day_started = days.start_of(days.today()).timestamp()
-    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-    if since is not None and since >= day_started:
-        # A revalidation (Chromium's reload, say) of a copy fetched today: this
-        # browser was counted already.
-        return cacheable_until_midnight(CookielessNotModified(), day_started)
-    if request.method == "GET" and conf.DAILY_VISITORS:
-        record(request, Kind.VISITOR_DAY, Resource.STYLESHEET)
-    return cacheable_until_midnight(CookielessResponse(b"", content_type="text/css"), day_started)
-
-
-def record(request: HttpRequest, kind: str, resource: str) -> None:
-    # The page embedding the link must never see an error: log and carry on.
-    # A refused or spooled hit gets the same answer as a stored one.
-    try:
-        if not ratelimit.allow(request):
-            return
-        hit = capture(request, kind, resource)
-        if should_store(hit):
-            store.save(hit)
-    except Exception:
-        logger.exception("lambdactr: could not store a hit")
+    return response_for(answers.visitor_day(request))
 
 
 class _NoCookies:
@@ -93,23 +62,17 @@ class CookielessNotModified(_NoCookies, HttpResponseNotModified):
     pass
 
 
+def response_for(answer: Answer) -> HttpResponse:
+    """``answer`` as a response that no middleware can add a cookie to."""
+    response: HttpResponse
+    if answer.status == 304:
+        response = CookielessNotModified()
+    else:
+        response = CookielessResponse(answer.body, status=answer.status)
+    for name, value in answer.headers:
+        response[name] = value
+    return response
+
+
 def empty_stylesheet() -> HttpResponse:
-    return uncacheable(CookielessResponse(b"", content_type="text/css"))
-
-
-def uncacheable(response: HttpResponse) -> HttpResponse:
-    # A fresh ETag and no-store: the browser must fetch again on every view.
-    response["ETag"] = f'"{secrets.token_hex(16)}"'
-    response["Cache-Control"] = "no-cache, no-store, must-revalidate"
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
-
-
-def cacheable_until_midnight(response: HttpResponse, day_started: float) -> HttpResponse:
-    # private: a shared cache would answer for many browsers. No ETag: nothing
-    # that could tell one browser from another. Last-Modified is the start of
-    # the day, the same for everybody, so a revalidation can be answered 304.
-    response["Cache-Control"] = f"private, max-age={days.seconds_until_midnight()}"
-    response["Last-Modified"] = http_date(day_started)
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    return response_for(answers.uncacheable(b"", "text/css"))

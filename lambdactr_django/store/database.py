@@ -142,16 +142,27 @@ def _statement(alias: str) -> tuple[str, list[Field[Any, Any]]]:
     return cached
 
 
+def prepare(row: HeaderHit) -> None:
+    """Build the beacon's INSERT and convert ``row``'s values, without sending them."""
+    alias = beacon_alias()
+    _parameters(row, alias)
+
+
+def _parameters(row: HeaderHit, alias: str) -> list[Any]:
+    _sql, fields = _statement(alias)
+    connection = connections[alias]
+    return [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+
+
 def insert_row(row: HeaderHit, alias: str, *, before: str = "") -> None:
     """INSERT ``row`` (a new, unsaved instance with its key set) on ``alias``.
 
     ``before``, a statement without parameters, is sent with the INSERT in the
     same round trip; only where ``sends_several_statements`` says so.
     """
-    sql, fields = _statement(alias)
-    connection = connections[alias]
-    params = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
-    with connection.cursor() as cursor:
+    sql, _fields = _statement(alias)
+    params = _parameters(row, alias)
+    with connections[alias].cursor() as cursor:
         cursor.execute(f"{before}; {sql}" if before else sql, params)
 
 

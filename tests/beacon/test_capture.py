@@ -142,10 +142,12 @@ def test_credentials_and_csrf_tokens_are_never_captured(opt_in: dict[str, Any]) 
     ids=["defaults", "every-opt-in"],
 )
 def test_credentials_and_csrf_tokens_never_reach_the_database(
-    opt_in: dict[str, Any], stored_text: Callable[[], str]
+    opt_in: dict[str, Any], stored_text: Callable[[], str], beacon_client: Callable[..., Client]
 ) -> None:
     with override_settings(**opt_in):
-        response = Client().get(URL, headers={**SECRETS, "referer": PAGE, "user-agent": "UA"})
+        response = beacon_client().get(
+            URL, headers={**SECRETS, "referer": PAGE, "user-agent": "UA"}
+        )
 
     assert response.status_code == 200
     assert HeaderHit.objects.count() == 1
@@ -196,8 +198,10 @@ def test_client_addresses_are_stored_on_opt_in() -> None:
 
 
 @pytest.mark.django_db
-def test_no_address_reaches_the_database_by_default(stored_text: Callable[[], str]) -> None:
-    Client(REMOTE_ADDR="203.0.113.99").get(URL, headers={**ADDRESSES, "referer": PAGE})
+def test_no_address_reaches_the_database_by_default(
+    stored_text: Callable[[], str], beacon_client: Callable[..., Client]
+) -> None:
+    beacon_client(REMOTE_ADDR="203.0.113.99").get(URL, headers={**ADDRESSES, "referer": PAGE})
 
     assert HeaderHit.objects.get().headers == {"Referer": PAGE}
     row = stored_text()
@@ -206,8 +210,8 @@ def test_no_address_reaches_the_database_by_default(stored_text: Callable[[], st
 
 @pytest.mark.django_db
 @override_settings(LAMBDACTR_STORE_CLIENT_IP=True)
-def test_addresses_reach_the_database_on_opt_in() -> None:
-    Client(REMOTE_ADDR="203.0.113.99").get(URL, headers={"x-real-ip": "203.0.113.8"})
+def test_addresses_reach_the_database_on_opt_in(beacon_client: Callable[..., Client]) -> None:
+    beacon_client(REMOTE_ADDR="203.0.113.99").get(URL, headers={"x-real-ip": "203.0.113.8"})
 
     assert HeaderHit.objects.get().headers == {
         "X-Real-IP": "203.0.113.8",
@@ -234,8 +238,10 @@ def test_redacted_headers_are_not_stored_whatever_their_case() -> None:
 
 @pytest.mark.django_db
 @override_settings(LAMBDACTR_REDACTED_HEADERS=["User-Agent"])
-def test_redacted_user_agent_is_not_stored_in_any_column(stored_text: Callable[[], str]) -> None:
-    Client().get(URL, headers={"user-agent": "Secret Browser/1.0", "referer": PAGE})
+def test_redacted_user_agent_is_not_stored_in_any_column(
+    stored_text: Callable[[], str], beacon_client: Callable[..., Client]
+) -> None:
+    beacon_client().get(URL, headers={"user-agent": "Secret Browser/1.0", "referer": PAGE})
 
     hit = HeaderHit.objects.get()
     assert hit.user_agent == ""
@@ -288,10 +294,12 @@ def test_stored_referer_header_is_cleaned() -> None:
 
 @pytest.mark.django_db
 @override_settings(LAMBDACTR_REFERRER_QUERY_ALLOWLIST=[])
-def test_referer_secrets_do_not_reach_the_database(stored_text: Callable[[], str]) -> None:
+def test_referer_secrets_do_not_reach_the_database(
+    stored_text: Callable[[], str], beacon_client: Callable[..., Client]
+) -> None:
     referer = "https://bob:pw-secret@blog.example/a/?token=tok-secret&utm_source=x#frag-secret"
 
-    Client().get(URL, headers={"referer": referer})
+    beacon_client().get(URL, headers={"referer": referer})
 
     assert HeaderHit.objects.get().headers == {"Referer": "https://blog.example/a/"}
     row = stored_text()
@@ -361,11 +369,11 @@ def test_clean_referrer_is_capped() -> None:
 
 @pytest.mark.django_db
 @override_settings(LAMBDACTR_MAX_HEADER_LENGTH=10_000)
-def test_longest_values_fit_the_columns() -> None:
+def test_longest_values_fit_the_columns(beacon_client: Callable[..., Client]) -> None:
     # On PostgreSQL a value longer than its column is an error and the hit is lost.
     token = sign_page(Page("s" * 1000, "/" + "p" * 3000, "https://r.example/" + "r" * 3000))
 
-    Client().get(URL, {"t": token}, headers={"user-agent": "u" * 5000})
+    beacon_client().get(URL, {"t": token}, headers={"user-agent": "u" * 5000})
 
     hit = HeaderHit.objects.get()
     assert len(hit.site) == MAX_SITE_LENGTH
@@ -377,8 +385,8 @@ def test_longest_values_fit_the_columns() -> None:
 
 @pytest.mark.django_db
 @override_settings(LAMBDACTR_MAX_HEADER_LENGTH=10_000)
-def test_longest_referer_fits_the_columns() -> None:
-    Client().get(URL, headers={"referer": "https://blog.example/" + "a" * 5000})
+def test_longest_referer_fits_the_columns(beacon_client: Callable[..., Client]) -> None:
+    beacon_client().get(URL, headers={"referer": "https://blog.example/" + "a" * 5000})
 
     hit = HeaderHit.objects.get()
     assert hit.site == "blog.example"
@@ -402,8 +410,10 @@ def test_clean_text_replaces_lone_surrogates() -> None:
 @pytest.mark.parametrize(
     ("query", "verified"), [("?t=abc%00def", False), ("?utm_source=%00", True), ("?%00=1", True)]
 )
-def test_nul_in_the_query_string_is_stored_fine(query: str, verified: bool) -> None:
-    response = Client().get(URL + query, headers={"referer": PAGE})
+def test_nul_in_the_query_string_is_stored_fine(
+    query: str, verified: bool, beacon_client: Callable[..., Client]
+) -> None:
+    response = beacon_client().get(URL + query, headers={"referer": PAGE})
 
     assert response.status_code == 200
     hit = HeaderHit.objects.get()
@@ -411,8 +421,8 @@ def test_nul_in_the_query_string_is_stored_fine(query: str, verified: bool) -> N
 
 
 @pytest.mark.django_db
-def test_nul_in_the_referer_path_is_stored_without_it() -> None:
-    response = Client().get(URL, headers={"referer": "https://blog.example/a%00b/%01c"})
+def test_nul_in_the_referer_path_is_stored_without_it(beacon_client: Callable[..., Client]) -> None:
+    response = beacon_client().get(URL, headers={"referer": "https://blog.example/a%00b/%01c"})
 
     assert response.status_code == 200
     hit = HeaderHit.objects.get()
@@ -421,8 +431,8 @@ def test_nul_in_the_referer_path_is_stored_without_it() -> None:
 
 
 @pytest.mark.django_db
-def test_nul_in_header_values_is_stored_without_it() -> None:
-    response = Client().get(
+def test_nul_in_header_values_is_stored_without_it(beacon_client: Callable[..., Client]) -> None:
+    response = beacon_client().get(
         URL,
         headers={
             "user-agent": "Mozilla\x00/5.0\x07",
@@ -443,10 +453,10 @@ def test_nul_in_header_values_is_stored_without_it() -> None:
 
 
 @pytest.mark.django_db
-def test_nul_in_a_signed_page_is_stored_without_it() -> None:
+def test_nul_in_a_signed_page_is_stored_without_it(beacon_client: Callable[..., Client]) -> None:
     token = sign_page(Page("blog.example\x00", "/a\x00b/", "https://news.example/\x00"))
 
-    Client().get(URL, {"t": token})
+    beacon_client().get(URL, {"t": token})
 
     hit = HeaderHit.objects.get()
     assert (hit.site, hit.path, hit.referrer) == ("blog.example", "/ab/", "https://news.example/")
@@ -454,11 +464,13 @@ def test_nul_in_a_signed_page_is_stored_without_it() -> None:
 
 
 @pytest.mark.django_db
-def test_bytes_that_are_not_utf8_become_replacement_characters() -> None:
+def test_bytes_that_are_not_utf8_become_replacement_characters(
+    beacon_client: Callable[..., Client],
+) -> None:
     # WSGI hands header bytes over as latin-1 text.
     raw = b"Mozilla/5.0 \xff\xfe bad".decode("latin-1")
 
-    response = Client().get(URL, headers={"user-agent": raw, "referer": PAGE})
+    response = beacon_client().get(URL, headers={"user-agent": raw, "referer": PAGE})
 
     assert response.status_code == 200
     hit = HeaderHit.objects.get()
@@ -467,11 +479,13 @@ def test_bytes_that_are_not_utf8_become_replacement_characters() -> None:
 
 
 @pytest.mark.django_db
-def test_utf8_user_agent_arriving_as_latin1_is_repaired() -> None:
+def test_utf8_user_agent_arriving_as_latin1_is_repaired(
+    beacon_client: Callable[..., Client],
+) -> None:
     user_agent = "Mozilla/5.0 Navigateur-Café ☃ 日本"
     mojibake = user_agent.encode("utf-8").decode("latin-1")
 
-    Client().get(URL, headers={"user-agent": mojibake, "referer": PAGE})
+    beacon_client().get(URL, headers={"user-agent": mojibake, "referer": PAGE})
 
     hit = HeaderHit.objects.get()
     assert hit.user_agent == user_agent

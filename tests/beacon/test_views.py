@@ -13,7 +13,7 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from lambdactr_django.beacon import views
+from lambdactr_django.beacon import answers
 from lambdactr_django.beacon.signing import sign_page
 from lambdactr_django.hits import Hit, Page
 from lambdactr_django.models import HeaderHit
@@ -148,10 +148,10 @@ def test_head_answers_like_get_and_stores_nothing(
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_other_methods_are_not_allowed_and_store_nothing(
-    method: str, django_assert_num_queries: Any
+    method: str, beacon_client: Callable[..., Client], django_assert_num_queries: Any
 ) -> None:
     # With CSRF checks on, as in a browser: the answer must still be 405, not 403.
-    client = Client(enforce_csrf_checks=True)
+    client = beacon_client(enforce_csrf_checks=True)
 
     with django_assert_num_queries(0):
         response = client.generic(method, URL, headers={"referer": PAGE})
@@ -171,7 +171,7 @@ def _raise(*args: object, **kwargs: object) -> Hit:
 def test_capture_failure_is_logged_and_answered_as_success(
     client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(views, "capture", _raise)
+    monkeypatch.setattr(answers, "capture", _raise)
 
     with caplog.at_level(logging.ERROR, logger="lambdactr_django.beacon.views"):
         response = client.get(URL, headers={"referer": PAGE})

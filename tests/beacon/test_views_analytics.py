@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 import pytest
 from django.db import DatabaseError, connection
@@ -135,5 +136,7 @@ def test_head_answers_without_storing(client: Client, url: str) -> None:
 
 
 @pytest.mark.parametrize("url", ["/ctr/d.css", "/ctr/i.gif"])
-def test_post_is_refused(client: Client, url: str) -> None:
-    assert Client(enforce_csrf_checks=True).post(url).status_code == 405
+def test_post_is_refused(beacon_client: Callable[..., Client], url: str) -> None:
+    response = beacon_client(enforce_csrf_checks=True).post(url)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"

@@ -1,0 +1,116 @@
+"""The beacon's three answers, the one implementation behind both doors.
+
+The views (views.py, through Django's middleware) and the fast path
+(fastpath.py, ahead of it) call the same functions here. Each records what the
+request should record and returns an ``Answer``: status, headers and body as
+plain values, so the fast path hands them to the WSGI server as they are and
+the views wrap them in a response.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from typing import NamedTuple
+
+from django.http import HttpRequest
+from django.utils.http import http_date, parse_http_date_safe
+
+from lambdactr_django import days, store
+from lambdactr_django.beacon import ratelimit
+from lambdactr_django.beacon.capture import capture, should_store
+from lambdactr_django.conf import conf
+from lambdactr_django.hits import Kind, Resource
+
+# The name the view has always logged under: both doors log as it does, so a
+# LOGGING setup written for the view also hears the fast path.
+logger = logging.getLogger("lambdactr_django.beacon.views")
+
+# The smallest transparent 1x1 GIF (43 bytes).
+TRANSPARENT_GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+
+Headers = list[tuple[str, str]]
+
+
+class Answer(NamedTuple):
+    status: int
+    # Content-Type among them, when the answer has a body.
+    headers: Headers
+    body: bytes
+
+
+def stylesheet(request: HttpRequest) -> Answer:
+    """An empty stylesheet; each GET stores one page view."""
+    if request.method == "GET":
+        record(request, Kind.VIEW, Resource.STYLESHEET)
+    return uncacheable(b"", "text/css")
+
+
+def image(request: HttpRequest) -> Answer:
+    """A transparent 1x1 GIF for feed readers and e-mail; each GET stores one page view."""
+    if request.method == "GET":
+        record(request, Kind.VIEW, Resource.IMAGE)
+    return uncacheable(TRANSPARENT_GIF, "image/gif")
+
+
+def visitor_day(request: HttpRequest) -> Answer:
+    """An empty stylesheet the browser keeps until midnight; each GET is one visitor-day."""
+    day_started = days.start_of(days.today()).timestamp()
+    since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
+    if since is not None and since >= day_started:
+        # A revalidation (Chromium's reload, say) of a copy fetched today: this
+        # browser was counted already.
+        return Answer(304, cacheable_until_midnight(day_started), b"")
+    if request.method == "GET" and conf.DAILY_VISITORS:
+        record(request, Kind.VISITOR_DAY, Resource.STYLESHEET)
+    return Answer(200, [("Content-Type", "text/css"), *cacheable_until_midnight(day_started)], b"")
+
+
+# By the URL names of lambdactr_django.urls, which the fast path reverses.
+BY_URL_NAME: dict[str, Callable[[HttpRequest], Answer]] = {
+    "stylesheet": stylesheet,
+    "daily": visitor_day,
+    "image": image,
+}
+
+
+def record(request: HttpRequest, kind: str, resource: str) -> None:
+    # The page embedding the link must never see an error: log and carry on.
+    # A refused or spooled hit gets the same answer as a stored one.
+    try:
+        if not ratelimit.allow(request):
+            return
+        hit = capture(request, kind, resource)
+        if should_store(hit):
+            store.save(hit)
+    except Exception:
+        logger.exception("lambdactr: could not store a hit")
+
+
+def uncacheable(body: bytes, content_type: str) -> Answer:
+    # A fresh ETag and no-store: the browser must fetch again on every view.
+    return Answer(
+        200,
+        [
+            ("Content-Type", content_type),
+            ("ETag", f'"{secrets.token_hex(16)}"'),
+            ("Cache-Control", "no-cache, no-store, must-revalidate"),
+            ("Cross-Origin-Resource-Policy", "cross-origin"),
+        ],
+        body,
+    )
+
+
+def cacheable_until_midnight(day_started: float) -> Headers:
+    # private: a shared cache would answer for many browsers. No ETag: nothing
+    # that could tell one browser from another. Last-Modified is the start of
+    # the day, the same for everybody, so a revalidation can be answered 304.
+    return [
+        ("Cache-Control", f"private, max-age={days.seconds_until_midnight()}"),
+        ("Last-Modified", http_date(day_started)),
+        ("Cross-Origin-Resource-Policy", "cross-origin"),
+    ]

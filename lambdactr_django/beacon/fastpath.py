@@ -1,0 +1,155 @@
+"""The fast path: the beacon's URLs answered ahead of Django's request machinery.
+
+The way WhiteNoise serves static files: ``BeaconFastPath`` wraps the WSGI
+application and answers GET and HEAD of the counter's three URLs itself, from
+an allowed host, before Django builds its request, resolves the URL or runs a
+middleware. ``BeaconFastPathMiddleware`` does the same from the first place in
+``MIDDLEWARE``, for projects that would rather change a setting than wsgi.py.
+Both call the answers the views call (answers.py), so the behaviour is one.
+
+Everything else goes on to Django unchanged: other URLs, other methods (the
+view answers 405), a Host not in ALLOWED_HOSTS (Django answers 400 and logs it).
+
+Like WhiteNoise's answers, the fast path's are outside Django's request cycle:
+no request_started or request_finished (their receivers cost a quarter of the
+fast path's time). What the beacon needs of them, keeping database connections
+to CONN_MAX_AGE and dropping broken ones, it does itself after each answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import DisallowedHost, ImproperlyConfigured
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import close_old_connections
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve, reverse
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from lambdactr_django.beacon.answers import Answer
+
+# The beacon's own modules are imported when the fast path is built, not with
+# this module: wsgi.py imports it before Django is set up, as it would WhiteNoise.
+
+logger = logging.getLogger(__name__)
+
+Route = Callable[[HttpRequest], "Answer"]
+
+_ANSWERED_METHODS = frozenset({"GET", "HEAD"})
+_STATUS_LINES = {status: f"{status} {HTTPStatus(status).phrase}" for status in (200, 304)}
+
+
+def routes() -> dict[str, Route]:
+    """The beacon's answers by path (PATH_INFO), from the URLconf as it is now."""
+    # reverse() rather than a setting: the prefix is wherever the project's
+    # include() put the URLs, which {% tracking_link %} renders too.
+    from lambdactr_django.beacon import answers
+
+    prefix = get_script_prefix()
+    found: dict[str, Route] = {}
+    for name, answer in answers.BY_URL_NAME.items():
+        try:
+            url = reverse(f"lambdactr:{name}")
+        except NoReverseMatch as error:
+            raise ImproperlyConfigured(
+                "The beacon's fast path needs the counter's URLs in the URLconf: "
+                'add path("ctr/", include("lambdactr_django.urls")).'
+            ) from error
+        path = "/" + url.removeprefix(prefix)
+        if _routed_to_the_beacon(path, name):
+            found[path] = answer
+    return found
+
+
+def _routed_to_the_beacon(path: str, name: str) -> bool:
+    # Only where Django itself would call the beacon: a pattern earlier in the
+    # URLconf that takes the same path keeps it.
+    try:
+        match = resolve(path)
+    except Resolver404:
+        match = None
+    if match is not None and match.view_name == f"lambdactr:{name}":
+        return True
+    logger.warning("lambdactr: %s is not routed to the beacon; the fast path leaves it", path)
+    return False
+
+
+def allowed_host(request: HttpRequest) -> bool:
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
+
+
+class BeaconFastPath:
+    """WSGI middleware: ``application = BeaconFastPath(get_wsgi_application())``."""
+
+    def __init__(self, application: WSGIApplication, *, warm_up: bool = True) -> None:
+        self.application = application
+        self.routes = routes()
+        if warm_up:
+            # In the worker, while it loads the application: before its first hit.
+            _warm_up()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        route = self.routes.get(environ.get("PATH_INFO", ""))
+        if route is None or environ.get("REQUEST_METHOD", "").upper() not in _ANSWERED_METHODS:
+            return self.application(environ, start_response)
+        # A copy: WSGIRequest rewrites PATH_INFO and SCRIPT_NAME in the dict
+        # it is given, and Django may still get this environ below.
+        request = WSGIRequest({**environ})
+        if not allowed_host(request):
+            return self.application(environ, start_response)
+        try:
+            answer = route(request)
+        except BaseException:
+            close_old_connections()
+            raise
+        headers = [*answer.headers, ("Content-Length", str(len(answer.body)))]
+        start_response(_STATUS_LINES[answer.status], headers)
+        return _Body(answer.body)
+
+
+class _Body:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter((self.body,))
+
+    def close(self) -> None:
+        # The server calls this once the answer is sent: where Django's
+        # request_finished closes a connection past CONN_MAX_AGE or broken.
+        close_old_connections()
+
+
+class BeaconFastPathMiddleware:
+    """The fast path as a middleware: first in ``MIDDLEWARE``, so that only
+    Django's handler, and no middleware, runs before a hit is answered."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        from lambdactr_django.beacon.views import response_for
+
+        self.get_response = get_response
+        self.routes = routes()
+        self.response_for = response_for
+        _warm_up()
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        route = self.routes.get(request.path_info)
+        if route is None or request.method not in _ANSWERED_METHODS or not allowed_host(request):
+            return self.get_response(request)
+        return self.response_for(route(request))
+
+
+def _warm_up() -> None:
+    from lambdactr_django.beacon import warmup
+
+    warmup.warm_up()
