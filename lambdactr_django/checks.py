@@ -192,6 +192,20 @@ def _check_db_timeout() -> list[CheckMessage]:
     ]
 
 
+def _check_replay_timeout() -> list[CheckMessage]:
+    value = conf.REPLAY_TIMEOUT
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 600:
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_REPLAY_TIMEOUT should be a number of seconds above 0 and at most 600, "
+            f"not {value!r}.",
+            hint="It bounds one batch of the spool's replay and of the buffered flush.",
+            id="lambdactr_django.E301",
+        )
+    ]
+
+
 def _check_buffer_seconds() -> list[CheckMessage]:
     value = conf.BUFFER_SECONDS
     if value is None or value == 0:
@@ -340,6 +354,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_spool_dir,
     _positive_int_check("SPOOL_MAX_BYTES", "lambdactr_django.E102"),
     _check_db_timeout,
+    _check_replay_timeout,
     _check_buffer_seconds,
     _check_rate_limit,
     _check_rate_limit_cache,

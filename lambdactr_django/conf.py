@@ -70,6 +70,10 @@ class Settings:
         return getattr(settings, "LAMBDACTR_DB_TIMEOUT", 2.0)
 
     @property
+    def REPLAY_TIMEOUT(self) -> float:
+        return getattr(settings, "LAMBDACTR_REPLAY_TIMEOUT", 30.0)
+
+    @property
     def RATE_LIMIT(self) -> int | None:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT", 300)
 

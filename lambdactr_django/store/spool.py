@@ -29,6 +29,10 @@ SPOOL_FILE = "hits.jsonl"
 BATCH_PREFIX = "replaying-"
 SUFFIX = ".jsonl"
 LOCK_FILE = "replay.lock"
+# Hits the replay set aside: refused by the database, or too slow to store even
+# alone. Never replayed by itself; ``lambdactr_replay --retry-quarantined`` tries
+# them again.
+QUARANTINE_FILE = "quarantine.jsonl"
 
 spooled = EventCount("lambdactr: database unavailable, spooled %d hits (%d since start)")
 dropped = EventCount(
@@ -37,6 +41,11 @@ dropped = EventCount(
 )
 lost = EventCount(
     "lambdactr: could not store or spool %d hits (%d since start)", level=logging.ERROR
+)
+quarantined = EventCount(
+    f"lambdactr: set aside %d spooled hits the database refused in {QUARANTINE_FILE} "
+    "(%d since start)",
+    level=logging.ERROR,
 )
 
 
@@ -93,6 +102,35 @@ def _append_bytes(directory: Path, data: bytes) -> bool:
         finally:
             os.close(fd)
     raise OSError(f"spool file {path} kept moving")
+
+
+def quarantine(line: bytes) -> None:
+    """Set aside one spool line the replay cannot store; counted either way."""
+    quarantined.add()
+    directory = spool_dir()
+    if directory is None:
+        return
+    path = directory / QUARANTINE_FILE
+    data = b"\n" + line.strip() + b"\n"
+    try:
+        if _size(path) + len(data) > conf.SPOOL_MAX_BYTES:
+            lost.add()
+            return
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+    except OSError:
+        logger.exception("lambdactr: could not set aside a hit in %s", path)
+        lost.add()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def spool_size(directory: Path) -> int:
