@@ -11,6 +11,7 @@ from django.db import connections, router
 from django.urls import NoReverseMatch, reverse
 
 from lambdactr_django.beacon.embed import is_base_url
+from lambdactr_django.checks_security import SECURITY_CHECKS
 from lambdactr_django.conf import conf
 
 
@@ -192,20 +193,6 @@ def _check_db_timeout() -> list[CheckMessage]:
     ]
 
 
-def _check_replay_timeout() -> list[CheckMessage]:
-    value = conf.REPLAY_TIMEOUT
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 600:
-        return []
-    return [
-        Error(
-            f"LAMBDACTR_REPLAY_TIMEOUT should be a number of seconds above 0 and at most 600, "
-            f"not {value!r}.",
-            hint="It bounds one batch of the spool's replay and of the buffered flush.",
-            id="lambdactr_django.E301",
-        )
-    ]
-
-
 def _check_buffer_seconds() -> list[CheckMessage]:
     value = conf.BUFFER_SECONDS
     if value is None or value == 0:
@@ -345,6 +332,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _positive_int_check("MAX_HEADERS", "lambdactr_django.E004"),
     _positive_int_check("MAX_HEADER_LENGTH", "lambdactr_django.E005"),
     _strings_check("REDACTED_HEADERS", "lambdactr_django.E006"),
+    _strings_check("STORED_HEADERS", "lambdactr_django.E302"),
     _bool_check("REQUIRE_SIGNATURE", "lambdactr_django.E007"),
     _bool_check("DAILY_VISITORS", "lambdactr_django.E008"),
     _check_time_zone,
@@ -354,7 +342,6 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_spool_dir,
     _positive_int_check("SPOOL_MAX_BYTES", "lambdactr_django.E102"),
     _check_db_timeout,
-    _check_replay_timeout,
     _check_buffer_seconds,
     _check_rate_limit,
     _check_rate_limit_cache,
@@ -363,4 +350,5 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_old_beacon_database_name,
     _check_router,
     _check_connect_timeout,
+    *SECURITY_CHECKS,
 ]

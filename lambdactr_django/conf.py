@@ -34,6 +34,10 @@ class Settings:
         return getattr(settings, "LAMBDACTR_REDACTED_HEADERS", ())
 
     @property
+    def STORED_HEADERS(self) -> Sequence[str]:
+        return getattr(settings, "LAMBDACTR_STORED_HEADERS", ())
+
+    @property
     def REQUIRE_SIGNATURE(self) -> bool:
         return getattr(settings, "LAMBDACTR_REQUIRE_SIGNATURE", False)
 

@@ -8,3 +8,19 @@ from tests.test_checks_reliability import ids
 @pytest.mark.parametrize("value", [0, -1, "30", None, 601, True])
 def test_e301_replay_timeout(value: object) -> None:
     assert ids(LAMBDACTR_REPLAY_TIMEOUT=value) == ["lambdactr_django.E301"]
+
+
+@pytest.mark.parametrize("value", ["X-Custom", [1], None])
+def test_e302_stored_headers(value: object) -> None:
+    assert ids(LAMBDACTR_STORED_HEADERS=value) == ["lambdactr_django.E302"]
+
+
+@pytest.mark.parametrize(
+    "name", ["X-Client-IP", "X-Forwarded-Access-Token", "Cf-Access-Jwt-Assertion", "X-Api-Key"]
+)
+def test_w301_stored_headers_that_look_like_an_address_or_token(name: str) -> None:
+    assert ids(LAMBDACTR_STORED_HEADERS=["X-Theme", name]) == ["lambdactr_django.W301"]
+
+
+def test_stored_headers_that_reveal_nothing_pass() -> None:
+    assert ids(LAMBDACTR_STORED_HEADERS=["X-Theme", "Viewport-Height"]) == []

@@ -63,6 +63,49 @@ CLIENT_ADDRESS_HEADERS = frozenset(
 # Spelling used when an address is stored on opt-in; REMOTE_ADDR is not a header.
 REMOTE_ADDR_KEY = "Remote-Addr"
 
+# Headers whose values are kept: each known to carry no identifier and no
+# secret. Every other header is kept by name only, its value WITHHELD, so the
+# hit still tells what arrived. An allowlist, since a denylist can never keep up
+# with what proxies add (addresses, login tokens, client certificates).
+# LAMBDACTR_STORED_HEADERS adds names. Not If-None-Match: an ETag can be an identifier.
+STORED_VALUES = frozenset(
+    {
+        "user-agent",
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "referer",  # cleaned: no credentials, fragment or query outside the allowlist
+        "dnt",
+        "sec-gpc",
+        "priority",
+        "save-data",
+        "purpose",
+        "sec-purpose",
+        "x-purpose",
+        "x-moz",
+        "cache-control",
+        "pragma",
+        "if-modified-since",
+        "upgrade-insecure-requests",
+        "connection",
+        "te",
+        "host",
+        "content-type",
+        "content-length",
+        # Client hints of the device and network.
+        "device-memory",
+        "downlink",
+        "dpr",
+        "ect",
+        "rtt",
+        "viewport-width",
+        "width",
+    }
+)
+STORED_VALUE_PREFIXES = ("sec-ch-", "sec-fetch-")
+WITHHELD = "(withheld)"
+
 # They describe a request body. A beacon GET has none, yet some WSGI servers
 # (wsgiref, so runserver) invent them; keep them only when a body was announced.
 _BODY_HEADERS = frozenset({"Content-Type", "Content-Length"})
@@ -150,6 +193,7 @@ def stored_headers(request: HttpRequest) -> dict[str, str]:
     headers: dict[str, str] = {}
     # Settings read once per request, not once per header: this is the hot path.
     never = _lowered(conf.REDACTED_HEADERS) | {_csrf_header_name()}
+    also_kept = _lowered(conf.STORED_HEADERS)
     store_address = conf.STORE_CLIENT_IP
     limit = conf.MAX_HEADERS
     max_length = conf.MAX_HEADER_LENGTH
@@ -165,7 +209,12 @@ def stored_headers(request: HttpRequest) -> dict[str, str]:
             break
         if header.refused or header.lowered in never:
             continue
-        if header.lowered in CLIENT_ADDRESS_HEADERS and not store_address:
+        if not (
+            header.kept
+            or header.lowered in also_kept
+            or (store_address and header.lowered in CLIENT_ADDRESS_HEADERS)
+        ):
+            headers[header.canonical] = WITHHELD
             continue
         text = clean_text(repair_wsgi_string(value), max_length)
         if header.lowered == "referer":
@@ -184,6 +233,8 @@ class _Header(NamedTuple):
     canonical: str
     # Never stored, whatever the settings.
     refused: bool
+    # Its value is kept (STORED_VALUES); else only its name.
+    kept: bool
 
 
 # Keyed by META key: browsers send the same few dozen headers, and the bound
@@ -200,6 +251,7 @@ def _header(meta_key: str) -> _Header | None:
         lowered=lowered,
         canonical=canonical_header_name(name),
         refused=len(name) > MAX_HEADER_NAME_LENGTH or _never_stored(lowered),
+        kept=lowered in STORED_VALUES or lowered.startswith(STORED_VALUE_PREFIXES),
     )
 
 

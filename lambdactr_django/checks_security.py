@@ -1,0 +1,93 @@
+"""System checks of the hardening settings (docs/security.md): ids E3xx and W3xx."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from django.core.checks import CheckMessage, Error, Warning
+
+from lambdactr_django.conf import conf
+
+
+def _check_replay_timeout() -> list[CheckMessage]:
+    value = conf.REPLAY_TIMEOUT
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 600:
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_REPLAY_TIMEOUT should be a number of seconds above 0 and at most 600, "
+            f"not {value!r}.",
+            hint="It bounds one batch of the spool's replay and of the buffered flush.",
+            id="lambdactr_django.E301",
+        )
+    ]
+
+
+# Words in a header's name that suggest its value is an address, an identity or
+# a secret: LAMBDACTR_STORED_HEADERS should not add such a header.
+_REVEALING_WORDS = frozenset(
+    {
+        "ip",
+        "ipv4",
+        "ipv6",
+        "addr",
+        "address",
+        "forwarded",
+        "for",
+        "client",
+        "real",
+        "remote",
+        "via",
+        "token",
+        "accesstoken",
+        "jwt",
+        "assertion",
+        "auth",
+        "authorization",
+        "key",
+        "secret",
+        "cookie",
+        "session",
+        "email",
+        "user",
+        "cert",
+        "signature",
+        "id",
+        "sid",
+        "uid",
+        "principal",
+    }
+)
+_REVEALING_PARTS = ("token", "jwt", "secret", "cookie", "session", "auth", "email", "forwarded")
+
+
+def revealing_header(name: str) -> bool:
+    """True when a header's name looks like it carries an address, identity or secret."""
+    lowered = name.lower()
+    words = set(lowered.replace("_", "-").split("-"))
+    return bool(words & _REVEALING_WORDS) or any(part in lowered for part in _REVEALING_PARTS)
+
+
+def _check_stored_headers_reveal_nothing() -> list[CheckMessage]:
+    names = conf.STORED_HEADERS
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        return []  # E302 already reports it.
+    revealing = [str(name) for name in names if revealing_header(str(name))]
+    if not revealing:
+        return []
+    return [
+        Warning(
+            "LAMBDACTR_STORED_HEADERS keeps the values of headers that look like they "
+            "carry an address, an identity or a secret: " + ", ".join(revealing) + ".",
+            hint="Store them by name only (remove them from the setting); for client "
+            "addresses use LAMBDACTR_STORE_CLIENT_IP.",
+            id="lambdactr_django.W301",
+        )
+    ]
+
+
+# Ids are stable and never reused.
+SECURITY_CHECKS: list[Callable[[], list[CheckMessage]]] = [
+    _check_replay_timeout,
+    _check_stored_headers_reveal_nothing,
+]
