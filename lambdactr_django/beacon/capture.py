@@ -14,7 +14,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
 from django.http.request import HttpHeaders
 
-from lambdactr_django.beacon import classify
+from lambdactr_django.beacon import bound, classify
 from lambdactr_django.beacon.clean import (
     clean_referrer,
     clean_text,
@@ -34,7 +34,10 @@ from lambdactr_django.hits import MAX_USER_AGENT_LENGTH, Hit, Kind, Page, Resour
 MAX_HEADER_NAME_LENGTH = 128
 
 # Credentials and anti-forgery tokens: never stored, whatever the settings.
-NEVER_STORED = frozenset({"cookie", "cookie2", "authorization", "proxy-authorization"})
+# And the counter's own note on a hit cut to size, which no client may forge.
+NEVER_STORED = frozenset(
+    {"cookie", "cookie2", "authorization", "proxy-authorization", bound.TRUNCATED_HEADER.lower()}
+)
 # Headers that carry the client's address; stored only when the site owner opts in.
 CLIENT_ADDRESS_HEADERS = frozenset(
     {
@@ -135,7 +138,7 @@ def capture(
         page, verified = _viewed_page(request, headers)
     user_agent = headers.get("User-Agent", "")[:MAX_USER_AGENT_LENGTH]
     labels = labels_for(user_agent, headers, resource)
-    return Hit(
+    hit = Hit(
         site=page.site,
         path=page.path,
         referrer=page.referrer,
@@ -154,6 +157,7 @@ def capture(
         dnt=labels.dnt,
         gpc=labels.gpc,
     )
+    return bound.fit(hit)
 
 
 def labels_for(user_agent: str, headers: dict[str, str], resource: str) -> classify.Labels:

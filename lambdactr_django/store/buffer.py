@@ -52,6 +52,9 @@ class _Journal:
     # The journal's records, as its lines hold them.
     records: list[Record] = field(default_factory=list)
     bytes: int = 0
+    # The spool directory's other files when this journal was opened: with
+    # ``bytes``, what LAMBDACTR_SPOOL_MAX_BYTES bounds, without a stat() per hit.
+    others: int = 0
 
 
 @dataclass
@@ -89,6 +92,10 @@ def _append(values: Record) -> bool:
     with state.lock:
         try:
             journal = state.journal or _open_journal(state)
+            if journal.others + journal.bytes + len(data) > conf.SPOOL_MAX_BYTES:
+                # The database has been away for long: the spool is full.
+                spool.dropped.add()
+                return True
             # One write() of the whole line: a kill lands before or after it.
             os.write(journal.fd, data)
         except OSError:
@@ -96,10 +103,15 @@ def _append(values: Record) -> bool:
             return False
         journal.records.append(values)
         journal.bytes += len(data)
-        full = len(journal.records) >= MAX_BATCH or journal.bytes >= MAX_BATCH_BYTES
+        full = len(journal.records) >= MAX_BATCH or journal.bytes >= _batch_bytes()
     if full:
         state.wake.set()
     return True
+
+
+def _batch_bytes() -> int:
+    # Flushed well before a small LAMBDACTR_SPOOL_MAX_BYTES could drop hits.
+    return min(MAX_BATCH_BYTES, conf.SPOOL_MAX_BYTES // 4)
 
 
 def _current() -> _Buffer:
@@ -140,7 +152,7 @@ def _open_journal(state: _Buffer) -> _Journal:
     except OSError:
         os.close(fd)
         raise
-    state.journal = _Journal(path=directory / name, fd=fd)
+    state.journal = _Journal(path=directory / name, fd=fd, others=spool.directory_bytes(directory))
     return state.journal
 
 

@@ -93,7 +93,7 @@ def _append_bytes(directory: Path, data: bytes) -> bool:
                 continue
             if current.st_ino != os.fstat(fd).st_ino:
                 continue
-            if spool_size(directory) + len(data) > conf.SPOOL_MAX_BYTES:
+            if directory_bytes(directory) + len(data) > conf.SPOOL_MAX_BYTES:
                 return False
             # One write() with O_APPEND: concurrent writers never interleave.
             os.write(fd, data)
@@ -113,7 +113,7 @@ def quarantine(line: bytes) -> None:
     path = directory / QUARANTINE_FILE
     data = b"\n" + line.strip() + b"\n"
     try:
-        if _size(path) + len(data) > conf.SPOOL_MAX_BYTES:
+        if directory_bytes(directory) + len(data) > conf.SPOOL_MAX_BYTES:
             lost.add()
             return
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -126,11 +126,21 @@ def quarantine(line: bytes) -> None:
         lost.add()
 
 
-def _size(path: Path) -> int:
+def directory_bytes(directory: Path) -> int:
+    """What the spool directory holds, every kind of file: LAMBDACTR_SPOOL_MAX_BYTES
+    bounds the spool, the buffered journals and the quarantine together."""
+    total = 0
     try:
-        return path.stat().st_size
+        entries = list(os.scandir(directory))
     except FileNotFoundError:
         return 0
+    for entry in entries:
+        if entry.name.endswith(SUFFIX):
+            try:
+                total += entry.stat().st_size
+            except FileNotFoundError:
+                continue  # Replayed or flushed meanwhile.
+    return total
 
 
 def spool_size(directory: Path) -> int:
