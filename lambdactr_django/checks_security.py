@@ -86,8 +86,21 @@ def _check_stored_headers_reveal_nothing() -> list[CheckMessage]:
     ]
 
 
+def _check_export_max_rows() -> list[CheckMessage]:
+    value = conf.EXPORT_MAX_ROWS
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_EXPORT_MAX_ROWS should be None or a positive integer, not {value!r}.",
+            id="lambdactr_django.E303",
+        )
+    ]
+
+
 # Ids are stable and never reused.
 SECURITY_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_replay_timeout,
     _check_stored_headers_reveal_nothing,
+    _check_export_max_rows,
 ]

@@ -78,6 +78,10 @@ class Settings:
         return getattr(settings, "LAMBDACTR_REPLAY_TIMEOUT", 30.0)
 
     @property
+    def EXPORT_MAX_ROWS(self) -> int | None:
+        return getattr(settings, "LAMBDACTR_EXPORT_MAX_ROWS", 50_000)
+
+    @property
     def RATE_LIMIT(self) -> int | None:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT", 300)
 

@@ -24,3 +24,8 @@ def test_w301_stored_headers_that_look_like_an_address_or_token(name: str) -> No
 
 def test_stored_headers_that_reveal_nothing_pass() -> None:
     assert ids(LAMBDACTR_STORED_HEADERS=["X-Theme", "Viewport-Height"]) == []
+
+
+@pytest.mark.parametrize("value", [0, -1, "50000", 2.5, True])
+def test_e303_export_max_rows(value: object) -> None:
+    assert ids(LAMBDACTR_EXPORT_MAX_ROWS=value) == ["lambdactr_django.E303"]
