@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 
 from django.core.checks import CheckMessage, Error, Warning
@@ -98,9 +100,40 @@ def _check_export_max_rows() -> list[CheckMessage]:
     ]
 
 
+def _check_spool_dir_writable() -> list[CheckMessage]:
+    from lambdactr_django.store import spool
+
+    value = conf.SPOOL_DIR
+    if not isinstance(value, str | os.PathLike) or not os.path.isabs(value):
+        return []  # W101 or E101 already reports it.
+    try:
+        # What the spool does at its first hit, done now so a mistake shows at
+        # start-up rather than in the first outage.
+        os.makedirs(value, mode=0o700, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=value, prefix=".lambdactr-probe-")
+        try:
+            spool.write_all_or_fail(fd, b"probe\n")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as error:
+        return [
+            Warning(
+                f"LAMBDACTR_SPOOL_DIR {str(value)!r} cannot be written: "
+                f"{error.strerror or error}. Hits that arrive while the database is "
+                "unavailable would be lost; buffered hits would be stored one by one.",
+                hint="Create the directory, writable by the user the web server runs as, "
+                "on a disk with room.",
+                id="lambdactr_django.W302",
+            )
+        ]
+    return []
+
+
 # Ids are stable and never reused.
 SECURITY_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_replay_timeout,
     _check_stored_headers_reveal_nothing,
     _check_export_max_rows,
+    _check_spool_dir_writable,
 ]

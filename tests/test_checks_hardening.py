@@ -29,3 +29,8 @@ def test_stored_headers_that_reveal_nothing_pass() -> None:
 @pytest.mark.parametrize("value", [0, -1, "50000", 2.5, True])
 def test_e303_export_max_rows(value: object) -> None:
     assert ids(LAMBDACTR_EXPORT_MAX_ROWS=value) == ["lambdactr_django.E303"]
+
+
+def test_w302_a_spool_dir_that_cannot_be_written() -> None:
+    # Not even root can make a directory in /proc.
+    assert ids(LAMBDACTR_SPOOL_DIR="/proc/lambdactr-spool") == ["lambdactr_django.W302"]

@@ -97,9 +97,10 @@ def _append(values: Record) -> bool:
                 spool.dropped.add()
                 return True
             # One write() of the whole line: a kill lands before or after it.
-            os.write(journal.fd, data)
-        except OSError:
-            logger.exception("lambdactr: could not write to the journal; storing the hit now")
+            spool.write_all_or_fail(journal.fd, data)
+        except OSError as error:
+            # Stored at once instead; said once, not per hit.
+            spool.write_failed(spool.spool_dir() or Path(), error)
             return False
         journal.records.append(values)
         journal.bytes += len(data)

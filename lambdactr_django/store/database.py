@@ -12,6 +12,7 @@ only INSERT on the table, so the beacon may use an INSERT-only role.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -87,9 +88,13 @@ def insert(row: HeaderHit) -> None:
 def _insert_once(row: HeaderHit, alias: str) -> None:
     connection = connections[alias]
     if connection.vendor != "postgresql":
-        # One statement in autocommit: nothing to bound but the connection's
-        # own timeout (SQLite's OPTIONS "timeout").
-        with sqlite_writers.turn(connection, conf.DB_TIMEOUT):
+        # One statement in autocommit: the wait for its turn and SQLite's own
+        # busy wait together within LAMBDACTR_DB_TIMEOUT.
+        deadline = time.monotonic() + conf.DB_TIMEOUT
+        with (
+            sqlite_writers.turn(connection, conf.DB_TIMEOUT),
+            sqlite_writers.busy_wait_until(connection, deadline),
+        ):
             insert_row(row, alias)
     elif sends_several_statements(connection):
         # One round trip: PostgreSQL runs a query of several statements as one

@@ -9,6 +9,7 @@ buffered batch the database refused, or the journal of a stopped process.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -69,8 +70,8 @@ def append(rows: Sequence[HeaderHit]) -> bool:
         return False
     try:
         kept = _append_bytes(directory, lines(record_of(row) for row in rows))
-    except OSError:
-        logger.exception("lambdactr: could not write to the spool in %s", directory)
+    except OSError as error:
+        write_failed(directory, error)
         lost.add(len(rows))
         return False
     if not kept:
@@ -96,12 +97,46 @@ def _append_bytes(directory: Path, data: bytes) -> bool:
             if directory_bytes(directory) + len(data) > conf.SPOOL_MAX_BYTES:
                 return False
             # One write() with O_APPEND: concurrent writers never interleave.
-            os.write(fd, data)
+            write_all_or_fail(fd, data)
             os.fsync(fd)
             return True
         finally:
             os.close(fd)
     raise OSError(f"spool file {path} kept moving")
+
+
+class ShortWrite(OSError):
+    pass
+
+
+def write_all_or_fail(fd: int, data: bytes) -> None:
+    """One ``write()`` of ``data``; ShortWrite when it took less (a full disk, say).
+
+    Not retried for the rest: another writer may have appended since, and the
+    part written is a torn line the replay skips (the next line starts afresh).
+    """
+    written = os.write(fd, data)
+    if written != len(data):
+        raise ShortWrite(errno.ENOSPC, f"short write: {written} of {len(data)} bytes")
+
+
+# One log line per kind of failure and minute: a full disk costs one line, not
+# one traceback per hit; the hits lost are counted by ``lost``.
+_FAILURE_LOG_SECONDS = 60.0
+_logged_failures: dict[int | None, float] = {}
+
+
+def write_failed(directory: Path, error: OSError) -> None:
+    now = time.monotonic()
+    if now - _logged_failures.get(error.errno, -float("inf")) < _FAILURE_LOG_SECONDS:
+        return
+    _logged_failures[error.errno] = now
+    logger.error(
+        "lambdactr: cannot write to the spool directory %s: %s; hits that cannot be "
+        "stored are lost until it is writable (counted below)",
+        directory,
+        error.strerror or error,
+    )
 
 
 def quarantine(line: bytes) -> None:
@@ -118,11 +153,11 @@ def quarantine(line: bytes) -> None:
             return
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, data)
+            write_all_or_fail(fd, data)
         finally:
             os.close(fd)
-    except OSError:
-        logger.exception("lambdactr: could not set aside a hit in %s", path)
+    except OSError as error:
+        write_failed(directory, error)
         lost.add()
 
 
