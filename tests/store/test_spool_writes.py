@@ -17,7 +17,6 @@ from django.test import override_settings
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import buffer, database, durable, replay, spool
 from tests.store.test_spool import make_hit
-from tests.store.test_sqlite_writers import sqlite_file  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +30,25 @@ def spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     with override_settings(LAMBDACTR_SPOOL_DIR=str(directory)):
         replay.check_soon()
         yield directory
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Iterator[str]:
+    # A database file of its own, whatever DATABASE_URL says: the tests' SQLite
+    # database lives in memory, where nothing else can lock it.
+    alias = "busyfile"
+    connections.settings[alias] = {
+        **connections["default"].settings_dict,
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(tmp_path / "counter.sqlite3"),
+        "OPTIONS": {},
+    }
+    try:
+        yield alias
+    finally:
+        connections[alias].close()
+        del connections[alias]
+        del connections.settings[alias]
 
 
 @pytest.fixture
@@ -94,7 +112,7 @@ def test_a_journal_that_cannot_be_written_stores_the_hit_at_once(
 
 
 def test_sqlites_busy_wait_is_bounded_by_the_db_timeout(
-    sqlite_file: str,  # noqa: F811
+    sqlite_file: str,
     spool_dir: Path,
     django_db_blocker: pytest.FixtureRequest,
 ) -> None:
