@@ -130,10 +130,33 @@ def _check_spool_dir_writable() -> list[CheckMessage]:
     return []
 
 
+def _check_trusted_proxies() -> list[CheckMessage]:
+    from django.http import HttpRequest
+    from ipware import get_client_ip
+
+    value = conf.TRUSTED_PROXIES
+    try:
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise ValueError("not a list")
+        # ipware refuses a list it cannot match, as the rate limit would use it.
+        get_client_ip(HttpRequest(), proxy_trusted_ips=list(value), algorithm="modern")
+    except (ValueError, TypeError) as error:
+        return [
+            Error(
+                "LAMBDACTR_TRUSTED_PROXIES should be a list of proxy addresses, networks "
+                f"or prefixes, outermost first, not {value!r} ({error}).",
+                hint='For one proxy on the same machine: ["127.0.0.1"].',
+                id="lambdactr_django.E304",
+            )
+        ]
+    return []
+
+
 # Ids are stable and never reused.
 SECURITY_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_replay_timeout,
     _check_stored_headers_reveal_nothing,
     _check_export_max_rows,
     _check_spool_dir_writable,
+    _check_trusted_proxies,
 ]

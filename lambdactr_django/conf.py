@@ -86,6 +86,10 @@ class Settings:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT", 300)
 
     @property
+    def TRUSTED_PROXIES(self) -> Sequence[str]:
+        return getattr(settings, "LAMBDACTR_TRUSTED_PROXIES", ())
+
+    @property
     def RATE_LIMIT_CACHE(self) -> str:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT_CACHE", "default")
 

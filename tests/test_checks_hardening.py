@@ -34,3 +34,12 @@ def test_e303_export_max_rows(value: object) -> None:
 def test_w302_a_spool_dir_that_cannot_be_written() -> None:
     # Not even root can make a directory in /proc.
     assert ids(LAMBDACTR_SPOOL_DIR="/proc/lambdactr-spool") == ["lambdactr_django.W302"]
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1", ["not an address"], [""], [1]])
+def test_e304_trusted_proxies(value: object) -> None:
+    assert ids(LAMBDACTR_TRUSTED_PROXIES=value) == ["lambdactr_django.E304"]
+
+
+def test_trusted_proxies_pass() -> None:
+    assert ids(LAMBDACTR_TRUSTED_PROXIES=["127.0.0.1", "10.0.0.0/8", "fd00::/8"]) == []
