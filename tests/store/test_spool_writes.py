@@ -135,5 +135,6 @@ def test_sqlites_busy_wait_is_bounded_by_the_db_timeout(
         spooled = (spool_dir / spool.SPOOL_FILE).read_text()
 
     # SQLite's own busy wait is 5 s unless OPTIONS "timeout" says otherwise.
+    print(f"\nlocked SQLite, LAMBDACTR_DB_TIMEOUT=0.3: the beacon answered in {took:.2f}s")
     assert took < 1.0, f"the beacon waited {took:.1f}s"
     assert "/while-locked/" in spooled
