@@ -152,6 +152,37 @@ def _check_trusted_proxies() -> list[CheckMessage]:
     return []
 
 
+def _check_referrer_tokens() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for name, check_id in (
+        ("REFERRER_TOKEN_MAX_AGE", "lambdactr_django.E305"),
+        ("REFERRER_TOKEN_USES", "lambdactr_django.E306"),
+    ):
+        value = getattr(conf, name)
+        if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            errors.append(
+                Error(f"LAMBDACTR_{name} should be a positive integer, not {value!r}.", id=check_id)
+            )
+    return errors
+
+
+def _check_sites() -> list[CheckMessage]:
+    value = conf.SITES
+    if value is None or (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(isinstance(site, str) for site in value)
+    ):
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_SITES should be None (ALLOWED_HOSTS) or a list of host names, "
+            f"not {value!r}.",
+            id="lambdactr_django.E307",
+        )
+    ]
+
+
 # Ids are stable and never reused.
 SECURITY_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_replay_timeout,
@@ -159,4 +190,6 @@ SECURITY_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_export_max_rows,
     _check_spool_dir_writable,
     _check_trusted_proxies,
+    _check_referrer_tokens,
+    _check_sites,
 ]

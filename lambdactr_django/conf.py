@@ -82,6 +82,18 @@ class Settings:
         return getattr(settings, "LAMBDACTR_EXPORT_MAX_ROWS", 50_000)
 
     @property
+    def REFERRER_TOKEN_MAX_AGE(self) -> int:
+        return getattr(settings, "LAMBDACTR_REFERRER_TOKEN_MAX_AGE", 3600)
+
+    @property
+    def REFERRER_TOKEN_USES(self) -> int:
+        return getattr(settings, "LAMBDACTR_REFERRER_TOKEN_USES", 3)
+
+    @property
+    def SITES(self) -> Sequence[str] | None:
+        return getattr(settings, "LAMBDACTR_SITES", None)
+
+    @property
     def RATE_LIMIT(self) -> int | None:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT", 300)
 

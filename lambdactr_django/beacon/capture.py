@@ -12,7 +12,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
-from django.http.request import HttpHeaders
+from django.http.request import HttpHeaders, split_domain_port, validate_host
 
 from lambdactr_django.beacon import bound, classify
 from lambdactr_django.beacon.clean import (
@@ -171,14 +171,35 @@ def should_store(hit: Hit) -> bool:
     return not ((hit.dnt or hit.gpc) and conf.PRIVACY_SIGNALS == "honour")
 
 
+def is_own_site(site: str, *, signed: bool) -> bool:
+    """True for a site in ``LAMBDACTR_SITES``, or by default (unsigned hits only)
+    in ``ALLOWED_HOSTS``.
+
+    A hit for a site that is not the project's (a forged Referer, a copied link)
+    is kept unverified, out of the default statistics. A signed hit's site
+    passed ALLOWED_HOSTS where its link was rendered, perhaps another
+    deployment (LAMBDACTR_BASE_URL): only an explicit LAMBDACTR_SITES overrules it.
+    """
+    allowed = conf.SITES
+    if allowed is None and signed:
+        return True
+    if allowed is None:
+        allowed = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not allowed:
+            # What Django itself allows then.
+            allowed = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _ = split_domain_port(site)
+    return bool(domain) and validate_host(domain, list(allowed))
+
+
 def _viewed_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
     token = _token(request, TOKEN_PARAMETER)
     page = read_token(token) if token is not None else None
     if page is not None:
-        return page, True
+        return page, is_own_site(page.site, signed=True)
     # No (valid) token: the stylesheet request's Referer is the page itself.
     page = page_from_url(headers.get("Referer", ""))
-    return page, token is None and not conf.REQUIRE_SIGNATURE
+    return page, _unsigned_counts(token, page.site)
 
 
 def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
@@ -187,9 +208,13 @@ def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, 
     token = _token(request, SITE_PARAMETER)
     site = read_site_token(token) if token is not None else None
     if site is not None:
-        return Page(site=site), True
+        return Page(site=site), is_own_site(site, signed=True)
     site = page_from_url(headers.get("Referer", "")).site
-    return Page(site=site), token is None and not conf.REQUIRE_SIGNATURE
+    return Page(site=site), _unsigned_counts(token, site)
+
+
+def _unsigned_counts(token: str | None, site: str) -> bool:
+    return token is None and not conf.REQUIRE_SIGNATURE and is_own_site(site, signed=False)
 
 
 def stored_headers(request: HttpRequest) -> dict[str, str]:

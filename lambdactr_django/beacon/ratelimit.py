@@ -49,6 +49,25 @@ def client_key(request: HttpRequest) -> str:
     ).hexdigest()[:32]
 
 
+def referrer_link_counts(token: str) -> bool:
+    """False once a signed link naming an external referrer has counted
+    ``LAMBDACTR_REFERRER_TOKEN_USES`` times: one visitor's link, replayed by a
+    script, must not make its referrer the top one."""
+    key = "{}:link:{}".format(
+        _KEY_PREFIX,
+        salted_hmac("lambdactr_django.ratelimit.link", token, algorithm="sha256").hexdigest()[:32],
+    )
+    try:
+        cache = caches[conf.RATE_LIMIT_CACHE]
+        # Kept as long as the token is valid, no longer.
+        if cache.add(key, 1, timeout=conf.REFERRER_TOKEN_MAX_AGE):
+            return True
+        return cache.incr(key) <= conf.REFERRER_TOKEN_USES
+    except Exception:
+        logger.exception("lambdactr: rate limit cache failed; link counted")
+        return True
+
+
 def client_address(request: HttpRequest) -> str:
     """The client's address for the rate limit only, never stored: REMOTE_ADDR,
     or behind the proxies of LAMBDACTR_TRUSTED_PROXIES the one they forwarded."""
