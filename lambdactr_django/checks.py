@@ -11,6 +11,7 @@ from django.db import connections, router
 from django.urls import NoReverseMatch, reverse
 
 from lambdactr_django.beacon.embed import is_base_url
+from lambdactr_django.checks_security import SECURITY_CHECKS
 from lambdactr_django.conf import conf
 
 
@@ -344,6 +345,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _positive_int_check("MAX_HEADERS", "lambdactr_django.E004"),
     _positive_int_check("MAX_HEADER_LENGTH", "lambdactr_django.E005"),
     _strings_check("REDACTED_HEADERS", "lambdactr_django.E006"),
+    _strings_check("STORED_HEADERS", "lambdactr_django.E302"),
     _bool_check("REQUIRE_SIGNATURE", "lambdactr_django.E007"),
     _bool_check("DAILY_VISITORS", "lambdactr_django.E008"),
     _check_time_zone,
@@ -365,4 +367,5 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
 _DEPLOYMENT_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_spool_dir_set,
     _check_connect_timeout,
+    *SECURITY_CHECKS,
 ]

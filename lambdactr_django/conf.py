@@ -34,6 +34,10 @@ class Settings:
         return getattr(settings, "LAMBDACTR_REDACTED_HEADERS", ())
 
     @property
+    def STORED_HEADERS(self) -> Sequence[str]:
+        return getattr(settings, "LAMBDACTR_STORED_HEADERS", ())
+
+    @property
     def REQUIRE_SIGNATURE(self) -> bool:
         return getattr(settings, "LAMBDACTR_REQUIRE_SIGNATURE", False)
 
@@ -70,8 +74,32 @@ class Settings:
         return getattr(settings, "LAMBDACTR_DB_TIMEOUT", 2.0)
 
     @property
+    def REPLAY_TIMEOUT(self) -> float:
+        return getattr(settings, "LAMBDACTR_REPLAY_TIMEOUT", 30.0)
+
+    @property
+    def EXPORT_MAX_ROWS(self) -> int | None:
+        return getattr(settings, "LAMBDACTR_EXPORT_MAX_ROWS", 50_000)
+
+    @property
+    def REFERRER_TOKEN_MAX_AGE(self) -> int:
+        return getattr(settings, "LAMBDACTR_REFERRER_TOKEN_MAX_AGE", 3600)
+
+    @property
+    def REFERRER_TOKEN_USES(self) -> int:
+        return getattr(settings, "LAMBDACTR_REFERRER_TOKEN_USES", 3)
+
+    @property
+    def SITES(self) -> Sequence[str] | None:
+        return getattr(settings, "LAMBDACTR_SITES", None)
+
+    @property
     def RATE_LIMIT(self) -> int | None:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT", 300)
+
+    @property
+    def TRUSTED_PROXIES(self) -> Sequence[str]:
+        return getattr(settings, "LAMBDACTR_TRUSTED_PROXIES", ())
 
     @property
     def RATE_LIMIT_CACHE(self) -> str:

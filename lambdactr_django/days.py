@@ -47,7 +47,19 @@ def seconds_until_midnight(now: dt.datetime | None = None) -> int:
     return max(1, math.ceil(seconds))
 
 
+# No hit is older: their times are the server's own. Asked-for days are kept
+# between this and tomorrow, so no day arithmetic can leave the calendar
+# Python holds (``dt.date.max + 1 day`` is an OverflowError, a 500).
+FIRST_DAY = dt.date(1970, 1, 1)
+
+
+def clamp(day: dt.date) -> dt.date:
+    """``day``, moved into the days that can hold hits: from 1970 to tomorrow."""
+    return min(max(day, FIRST_DAY), today() + dt.timedelta(days=1))
+
+
 def last_days(count: int) -> tuple[dt.date, dt.date]:
-    """The first and last day of the ``count`` days ending today."""
+    """The first and last day of the ``count`` days ending today (at most since 1970)."""
     end = today()
+    count = max(1, min(count, (end - FIRST_DAY).days + 1))
     return end - dt.timedelta(days=count - 1), end

@@ -21,6 +21,9 @@ MAX_FAMILY_LENGTH: Final = 64
 # kind, resource, device, prefetch and bot_reason.
 MAX_LABEL_LENGTH: Final = 16
 MAX_BOT_REASON_LENGTH: Final = 32
+# One hit's size in bytes as stored, at most (beacon/bound.py): ample for a real
+# browser's request, and what bounds the rows, the spool and its batches.
+MAX_HIT_BYTES: Final = 16 * 1024
 
 
 class Kind:

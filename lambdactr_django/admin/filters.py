@@ -113,9 +113,11 @@ def requested_days(
 
 def _date(value: str | None) -> dt.date | None:
     try:
-        return parse_date(value or "")
+        day = parse_date(value or "")
     except ValueError:  # well-formed but impossible, such as 2025-02-30
         return None
+    # 0001-01-02 or 9999-12-31: a range clamped to the days hits can have.
+    return days.clamp(day) if day is not None else None
 
 
 class SiteFilter(admin.SimpleListFilter):

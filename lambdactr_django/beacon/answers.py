@@ -9,6 +9,7 @@ the views wrap them in a response.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from lambdactr_django import days, store
 from lambdactr_django.beacon import ratelimit
 from lambdactr_django.beacon.capture import capture, should_store
+from lambdactr_django.beacon.signing import TOKEN_PARAMETER
 from lambdactr_django.conf import conf
 from lambdactr_django.hits import Kind, Resource
 
@@ -85,10 +87,19 @@ def record(request: HttpRequest, kind: str, resource: str) -> None:
         if not ratelimit.allow(request):
             return
         hit = capture(request, kind, resource)
+        if hit.verified and hit.referrer and not _counts_once_more(request):
+            # Kept, but out of the default statistics, with the unsigned ones.
+            hit = dataclasses.replace(hit, verified=False)
         if should_store(hit):
             store.save(hit)
     except Exception:
         logger.exception("lambdactr: could not store a hit")
+
+
+def _counts_once_more(request: HttpRequest) -> bool:
+    # Only a signed token names a referrer (an unsigned beacon's Referer is the
+    # page itself), so the token is there.
+    return ratelimit.referrer_link_counts(request.GET.get(TOKEN_PARAMETER, ""))
 
 
 def uncacheable(body: bytes, content_type: str) -> Answer:

@@ -12,9 +12,9 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
-from django.http.request import HttpHeaders
+from django.http.request import HttpHeaders, split_domain_port, validate_host
 
-from lambdactr_django.beacon import classify
+from lambdactr_django.beacon import bound, classify
 from lambdactr_django.beacon.clean import (
     clean_referrer,
     clean_text,
@@ -34,7 +34,10 @@ from lambdactr_django.hits import MAX_USER_AGENT_LENGTH, Hit, Kind, Page, Resour
 MAX_HEADER_NAME_LENGTH = 128
 
 # Credentials and anti-forgery tokens: never stored, whatever the settings.
-NEVER_STORED = frozenset({"cookie", "cookie2", "authorization", "proxy-authorization"})
+# And the counter's own note on a hit cut to size, which no client may forge.
+NEVER_STORED = frozenset(
+    {"cookie", "cookie2", "authorization", "proxy-authorization", bound.TRUNCATED_HEADER.lower()}
+)
 # Headers that carry the client's address; stored only when the site owner opts in.
 CLIENT_ADDRESS_HEADERS = frozenset(
     {
@@ -62,6 +65,49 @@ CLIENT_ADDRESS_HEADERS = frozenset(
 )
 # Spelling used when an address is stored on opt-in; REMOTE_ADDR is not a header.
 REMOTE_ADDR_KEY = "Remote-Addr"
+
+# Headers whose values are kept: each known to carry no identifier and no
+# secret. Every other header is kept by name only, its value WITHHELD, so the
+# hit still tells what arrived. An allowlist, since a denylist can never keep up
+# with what proxies add (addresses, login tokens, client certificates).
+# LAMBDACTR_STORED_HEADERS adds names. Not If-None-Match: an ETag can be an identifier.
+STORED_VALUES = frozenset(
+    {
+        "user-agent",
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "referer",  # cleaned: no credentials, fragment or query outside the allowlist
+        "dnt",
+        "sec-gpc",
+        "priority",
+        "save-data",
+        "purpose",
+        "sec-purpose",
+        "x-purpose",
+        "x-moz",
+        "cache-control",
+        "pragma",
+        "if-modified-since",
+        "upgrade-insecure-requests",
+        "connection",
+        "te",
+        "host",
+        "content-type",
+        "content-length",
+        # Client hints of the device and network.
+        "device-memory",
+        "downlink",
+        "dpr",
+        "ect",
+        "rtt",
+        "viewport-width",
+        "width",
+    }
+)
+STORED_VALUE_PREFIXES = ("sec-ch-", "sec-fetch-")
+WITHHELD = "(withheld)"
 
 # They describe a request body. A beacon GET has none, yet some WSGI servers
 # (wsgiref, so runserver) invent them; keep them only when a body was announced.
@@ -92,7 +138,7 @@ def capture(
         page, verified = _viewed_page(request, headers)
     user_agent = headers.get("User-Agent", "")[:MAX_USER_AGENT_LENGTH]
     labels = labels_for(user_agent, headers, resource)
-    return Hit(
+    hit = Hit(
         site=page.site,
         path=page.path,
         referrer=page.referrer,
@@ -111,6 +157,7 @@ def capture(
         dnt=labels.dnt,
         gpc=labels.gpc,
     )
+    return bound.fit(hit)
 
 
 def labels_for(user_agent: str, headers: dict[str, str], resource: str) -> classify.Labels:
@@ -124,14 +171,35 @@ def should_store(hit: Hit) -> bool:
     return not ((hit.dnt or hit.gpc) and conf.PRIVACY_SIGNALS == "honour")
 
 
+def is_own_site(site: str, *, signed: bool) -> bool:
+    """True for a site in ``LAMBDACTR_SITES``, or by default (unsigned hits only)
+    in ``ALLOWED_HOSTS``.
+
+    A hit for a site that is not the project's (a forged Referer, a copied link)
+    is kept unverified, out of the default statistics. A signed hit's site
+    passed ALLOWED_HOSTS where its link was rendered, perhaps another
+    deployment (LAMBDACTR_BASE_URL): only an explicit LAMBDACTR_SITES overrules it.
+    """
+    allowed = conf.SITES
+    if allowed is None and signed:
+        return True
+    if allowed is None:
+        allowed = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not allowed:
+            # What Django itself allows then.
+            allowed = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _ = split_domain_port(site)
+    return bool(domain) and validate_host(domain, list(allowed))
+
+
 def _viewed_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
     token = _token(request, TOKEN_PARAMETER)
     page = read_token(token) if token is not None else None
     if page is not None:
-        return page, True
+        return page, is_own_site(page.site, signed=True)
     # No (valid) token: the stylesheet request's Referer is the page itself.
     page = page_from_url(headers.get("Referer", ""))
-    return page, token is None and not conf.REQUIRE_SIGNATURE
+    return page, _unsigned_counts(token, page.site)
 
 
 def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
@@ -140,9 +208,13 @@ def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, 
     token = _token(request, SITE_PARAMETER)
     site = read_site_token(token) if token is not None else None
     if site is not None:
-        return Page(site=site), True
+        return Page(site=site), is_own_site(site, signed=True)
     site = page_from_url(headers.get("Referer", "")).site
-    return Page(site=site), token is None and not conf.REQUIRE_SIGNATURE
+    return Page(site=site), _unsigned_counts(token, site)
+
+
+def _unsigned_counts(token: str | None, site: str) -> bool:
+    return token is None and not conf.REQUIRE_SIGNATURE and is_own_site(site, signed=False)
 
 
 def stored_headers(request: HttpRequest) -> dict[str, str]:
@@ -150,6 +222,7 @@ def stored_headers(request: HttpRequest) -> dict[str, str]:
     headers: dict[str, str] = {}
     # Settings read once per request, not once per header: this is the hot path.
     never = _lowered(conf.REDACTED_HEADERS) | {_csrf_header_name()}
+    also_kept = _lowered(conf.STORED_HEADERS)
     store_address = conf.STORE_CLIENT_IP
     limit = conf.MAX_HEADERS
     max_length = conf.MAX_HEADER_LENGTH
@@ -165,7 +238,12 @@ def stored_headers(request: HttpRequest) -> dict[str, str]:
             break
         if header.refused or header.lowered in never:
             continue
-        if header.lowered in CLIENT_ADDRESS_HEADERS and not store_address:
+        if not (
+            header.kept
+            or header.lowered in also_kept
+            or (store_address and header.lowered in CLIENT_ADDRESS_HEADERS)
+        ):
+            headers[header.canonical] = WITHHELD
             continue
         text = clean_text(repair_wsgi_string(value), max_length)
         if header.lowered == "referer":
@@ -184,6 +262,8 @@ class _Header(NamedTuple):
     canonical: str
     # Never stored, whatever the settings.
     refused: bool
+    # Its value is kept (STORED_VALUES); else only its name.
+    kept: bool
 
 
 # Keyed by META key: browsers send the same few dozen headers, and the bound
@@ -200,6 +280,7 @@ def _header(meta_key: str) -> _Header | None:
         lowered=lowered,
         canonical=canonical_header_name(name),
         refused=len(name) > MAX_HEADER_NAME_LENGTH or _never_stored(lowered),
+        kept=lowered in STORED_VALUES or lowered.startswith(STORED_VALUE_PREFIXES),
     )
 
 

@@ -9,6 +9,7 @@ import time
 from django.core.cache import caches
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+from ipware import get_client_ip
 
 from lambdactr_django.conf import conf
 from lambdactr_django.eventcount import EventCount
@@ -41,11 +42,77 @@ def allow(request: HttpRequest) -> bool:
 def client_key(request: HttpRequest) -> str:
     # Keyed by a hash salted with SECRET_KEY and the day: the cache never holds
     # an address, and yesterday's keys cannot be linked to today's.
-    address = str(request.META.get("REMOTE_ADDR", ""))
+    address = client_address(request)
     day = dt.datetime.now(dt.UTC).date().isoformat()
     return salted_hmac(
         f"lambdactr_django.ratelimit.{day}", address, algorithm="sha256"
     ).hexdigest()[:32]
+
+
+def referrer_link_counts(token: str) -> bool:
+    """False once a signed link naming an external referrer has counted
+    ``LAMBDACTR_REFERRER_TOKEN_USES`` times: one visitor's link, replayed by a
+    script, must not make its referrer the top one."""
+    key = "{}:link:{}".format(
+        _KEY_PREFIX,
+        salted_hmac("lambdactr_django.ratelimit.link", token, algorithm="sha256").hexdigest()[:32],
+    )
+    try:
+        cache = caches[conf.RATE_LIMIT_CACHE]
+        # Kept as long as the token is valid, no longer.
+        if cache.add(key, 1, timeout=conf.REFERRER_TOKEN_MAX_AGE):
+            return True
+        return cache.incr(key) <= conf.REFERRER_TOKEN_USES
+    except Exception:
+        logger.exception("lambdactr: rate limit cache failed; link counted")
+        return True
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address for the rate limit only, never stored: REMOTE_ADDR,
+    or behind the proxies of LAMBDACTR_TRUSTED_PROXIES the one they forwarded."""
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    proxies = conf.TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if not proxies:
+        if forwarded:
+            _warn_untrusted_forwarding()
+        return remote
+    if not forwarded:
+        return remote
+    # The chain as it reached Django: what the proxies forwarded, then the
+    # proxy Django sees. ipware checks its last hops against the trusted
+    # proxies, in order, and takes the hop before them; addresses a client put
+    # in front of the chain are never reached.
+    chain = HttpRequest()
+    chain.META = {"HTTP_X_FORWARDED_FOR": f"{forwarded}, {remote}"}
+    try:
+        ip, _ = get_client_ip(
+            chain,
+            proxy_trusted_ips=list(proxies),
+            request_header_order=["HTTP_X_FORWARDED_FOR"],
+            strict=False,
+            algorithm="modern",
+        )
+    except ValueError:
+        # A malformed setting (lambdactr_django.E304 says so): no proxy trusted.
+        return remote
+    return str(ip) if ip is not None else remote
+
+
+_warned = False
+
+
+def _warn_untrusted_forwarding() -> None:
+    global _warned
+    if _warned:
+        return
+    _warned = True
+    logger.warning(
+        "lambdactr: requests carry X-Forwarded-For but LAMBDACTR_TRUSTED_PROXIES is "
+        "empty: the rate limit counts every client behind a proxy as one. Set it to "
+        "the proxies' addresses if Django runs behind them."
+    )
 
 
 def _count(client: str) -> int:

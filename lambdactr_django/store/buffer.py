@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,8 @@ JOURNAL_SUFFIX = ".jsonl"
 # Past this many rows the flusher is woken before its interval is up: it bounds
 # the batch (one INSERT) and the memory a burst takes.
 MAX_BATCH = 2000
+# The same in bytes: a few hundred fat hits weigh as much as thousands of thin ones.
+MAX_BATCH_BYTES = 4 * 1024 * 1024
 # How long a stopping process waits for a flush already running in its thread.
 STOP_WAIT_SECONDS = 10.0
 
@@ -49,6 +51,10 @@ class _Journal:
     fd: int
     # The journal's records, as its lines hold them.
     records: list[Record] = field(default_factory=list)
+    bytes: int = 0
+    # The spool directory's other files when this journal was opened: with
+    # ``bytes``, what LAMBDACTR_SPOOL_MAX_BYTES bounds, without a stat() per hit.
+    others: int = 0
 
 
 @dataclass
@@ -86,16 +92,27 @@ def _append(values: Record) -> bool:
     with state.lock:
         try:
             journal = state.journal or _open_journal(state)
+            if journal.others + journal.bytes + len(data) > conf.SPOOL_MAX_BYTES:
+                # The database has been away for long: the spool is full.
+                spool.dropped.add()
+                return True
             # One write() of the whole line: a kill lands before or after it.
-            os.write(journal.fd, data)
-        except OSError:
-            logger.exception("lambdactr: could not write to the journal; storing the hit now")
+            spool.write_all_or_fail(journal.fd, data)
+        except OSError as error:
+            # Stored at once instead; said once, not per hit.
+            spool.write_failed(spool.spool_dir() or Path(), error)
             return False
         journal.records.append(values)
-        full = len(journal.records) >= MAX_BATCH
+        journal.bytes += len(data)
+        full = len(journal.records) >= MAX_BATCH or journal.bytes >= _batch_bytes()
     if full:
         state.wake.set()
     return True
+
+
+def _batch_bytes() -> int:
+    # Flushed well before a small LAMBDACTR_SPOOL_MAX_BYTES could drop hits.
+    return min(MAX_BATCH_BYTES, conf.SPOOL_MAX_BYTES // 4)
 
 
 def _current() -> _Buffer:
@@ -136,7 +153,7 @@ def _open_journal(state: _Buffer) -> _Journal:
     except OSError:
         os.close(fd)
         raise
-    state.journal = _Journal(path=directory / name, fd=fd)
+    state.journal = _Journal(path=directory / name, fd=fd, others=spool.directory_bytes(directory))
     return state.journal
 
 
@@ -149,7 +166,8 @@ def _run(state: _Buffer) -> None:
         try:
             flush(state)
             adopt_orphans()
-            replay.replay_if_due()
+            # This thread is off the request path already.
+            replay.replay_if_due(background=False)
         except Exception:
             logger.exception("lambdactr: flushing the buffered hits failed")
         finally:
@@ -180,14 +198,19 @@ def store(journal: _Journal) -> int:
     """Store one journal segment's rows; the segment goes to the spool if they cannot be."""
     try:
         stored = store_batch(journal.records)
-    except database.UNAVAILABLE as error:
-        logger.debug("lambdactr: flush failed: %s", error)
-        _to_spool(journal)
-        spool.spooled.add(len(journal.records))
-        return 0
-    except DatabaseError:
-        # A row the database refuses: the replay stores its neighbours one by one.
-        logger.exception("lambdactr: the database refused a batch; the spool's replay will retry")
+    except DatabaseError as error:
+        if database.unavailable(error):
+            logger.debug("lambdactr: flush failed: %s", error)
+            spool.spooled.add(len(journal.records))
+        else:
+            # A row the database refuses, or a batch too slow for the time
+            # allowed: the replay splits it until the bad row is set aside.
+            logger.warning(
+                "lambdactr: the database did not take a batch of %d hits (%s); "
+                "the spool's replay stores it in smaller parts",
+                len(journal.records),
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+            )
         _to_spool(journal)
         return 0
     except BaseException:
@@ -201,14 +224,36 @@ def store(journal: _Journal) -> int:
 
 
 def store_batch(records: Sequence[Record]) -> int:
-    """Store a batch of buffered hits in one transaction; returns how many."""
+    """Store a batch of buffered hits, in parts bounded in bytes; returns how many.
+
+    Each part is a transaction of its own: if a later one fails the batch goes
+    to the spool, whose replay skips the rows already stored.
+    """
+    stored = 0
+    for part in _parts(records):
+        stored += _store_part(part)
+    return stored
+
+
+def _parts(records: Sequence[Record]) -> Iterator[Sequence[Record]]:
+    start = size = 0
+    for index, values in enumerate(records):
+        size += rows.encoded_size(values)
+        if index > start and size > replay.REPLAY_CHUNK_BYTES:
+            yield records[start:index]
+            start, size = index, rows.encoded_size(values)
+    if start < len(records):
+        yield records[start:]
+
+
+def _store_part(records: Sequence[Record]) -> int:
     if not records:
         return 0
     alias = database.beacon_alias()
     if connections[alias].vendor == "postgresql":
         stored = database.copy_records(records, alias)
     else:
-        stored = database.insert_new([rows.row_of(values) for values in records])
+        stored = database.insert_new([rows.row_of(values) for values in records], batch=True)
     # A batch flushed just after midnight holds hits of a day that may be rolled up.
     hits_stored.send(
         HeaderHit,

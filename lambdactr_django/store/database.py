@@ -12,6 +12,7 @@ only INSERT on the table, so the beacon may use an INSERT-only role.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +32,25 @@ if TYPE_CHECKING:
     from django.db.models import Field
 
 # Errors that say "the database is not there right now", as opposed to "this
-# row can never be stored".
+# row can never be stored". A statement timeout is one of them to Django, yet it
+# may say "this batch is too big for the time allowed": see ``unavailable``.
 UNAVAILABLE = (OperationalError, InterfaceError)
+# PostgreSQL's query_canceled: statement_timeout fired (or someone cancelled).
+STATEMENT_TIMEOUT = "57014"
+
+
+def unavailable(error: BaseException) -> bool:
+    """True when ``error`` means "try again later": the database is down, unreachable
+    or busy (a lock wait timed out). False for a statement that ran out of time on
+    its own, which only a smaller batch can cure, and for a refused row."""
+    if not isinstance(error, UNAVAILABLE):
+        return False
+    return getattr(error.__cause__, "sqlstate", None) != STATEMENT_TIMEOUT
+
+
+def batch_timeout() -> float:
+    """The time one batch of the replay or the flusher may take: not the beacon's."""
+    return float(max(conf.REPLAY_TIMEOUT, conf.DB_TIMEOUT))
 
 
 def beacon_alias() -> str:
@@ -70,9 +88,13 @@ def insert(row: HeaderHit) -> None:
 def _insert_once(row: HeaderHit, alias: str) -> None:
     connection = connections[alias]
     if connection.vendor != "postgresql":
-        # One statement in autocommit: nothing to bound but the connection's
-        # own timeout (SQLite's OPTIONS "timeout").
-        with sqlite_writers.turn(connection, conf.DB_TIMEOUT):
+        # One statement in autocommit: the wait for its turn and SQLite's own
+        # busy wait together within LAMBDACTR_DB_TIMEOUT.
+        deadline = time.monotonic() + conf.DB_TIMEOUT
+        with (
+            sqlite_writers.turn(connection, conf.DB_TIMEOUT),
+            sqlite_writers.busy_wait_until(connection, deadline),
+        ):
             insert_row(row, alias)
     elif sends_several_statements(connection):
         # One round trip: PostgreSQL runs a query of several statements as one
@@ -89,40 +111,55 @@ def _usable(alias: str) -> bool:
     return connection.connection is not None and connection.is_usable()
 
 
-def insert_new(rows: Sequence[HeaderHit]) -> int:
-    """Insert those of ``rows`` whose UUID is not stored yet; returns how many."""
+def insert_new(rows: Sequence[HeaderHit], *, batch: bool = False) -> int:
+    """Insert those of ``rows`` whose UUID is not stored yet; returns how many.
+
+    ``batch``: the replay's or the flusher's statement, allowed ``batch_timeout()``
+    rather than the beacon's ``LAMBDACTR_DB_TIMEOUT``.
+    """
     alias = beacon_alias()
     connection = connections[alias]
     fields = HeaderHit._meta.concrete_fields
     batch_size = max(1, connection.ops.bulk_batch_size(fields, rows))
     inserted = 0
     with transaction.atomic(using=alias), connection.cursor() as cursor:
-        limit_statement_time(alias)
+        limit_statement_time(alias, batch=batch)
         for start in range(0, len(rows), batch_size):
             # ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite), counted by
             # the database's own row count: no SELECT, so an INSERT-only role
             # can replay. bulk_create(ignore_conflicts=True) builds the same
             # statement but does not say how many rows it stored.
             query = InsertQuery(HeaderHit, on_conflict=OnConflict.IGNORE)
-            batch: list[Model] = list(rows[start : start + batch_size])
-            query.insert_values(fields, batch)
+            objects: list[Model] = list(rows[start : start + batch_size])
+            query.insert_values(fields, objects)
             for sql, params in query.get_compiler(using=alias).as_sql():
                 cursor.execute(sql, params)
                 inserted += cursor.rowcount
     return inserted
 
 
-def limit_statement_time(alias: str) -> None:
+def limit_statement_time(alias: str, *, batch: bool = False) -> None:
     # A hung database must not hold a worker for longer than this. The connect
     # timeout is the database's own OPTIONS (check lambdactr_django.W102).
     connection = connections[alias]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if not batch:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(timeout_ms())])
+            return
+        # A batch gets longer to run, but no longer to wait for a lock: a lock
+        # wait is "busy, come back later" (lock_timeout, 55P03), never taken
+        # for a batch too big (statement_timeout, 57014), which is split.
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, true), "
+            "set_config('lock_timeout', %s, true)",
+            [str(timeout_ms(batch_timeout())), str(timeout_ms())],
+        )
 
 
-def timeout_ms() -> int:
-    return max(1, int(conf.DB_TIMEOUT * 1000))
+def timeout_ms(seconds: float | None = None) -> int:
+    return max(1, int((conf.DB_TIMEOUT if seconds is None else seconds) * 1000))
 
 
 _statements: dict[str, tuple[str, list[Field[Any, Any]]]] = {}
@@ -189,9 +226,11 @@ def copy_records(records: Sequence[Record], alias: str) -> int:
     json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
     sql = f"COPY {quote(HeaderHit._meta.db_table)} ({columns}) FROM STDIN"
     with transaction.atomic(using=alias), connection.cursor() as cursor:
-        limit_statement_time(alias)
+        limit_statement_time(alias, batch=True)
         # Text format: the server reads the UUID and the ISO time as their types.
-        with cursor.copy(sql) as copy:
+        # Django wraps execute() in its own errors but not copy(): without this a
+        # psycopg error (a timeout, say) escapes every handler written for Django's.
+        with connection.wrap_database_errors, cursor.copy(sql) as copy:
             for values in records:
                 copy.write_row(
                     [

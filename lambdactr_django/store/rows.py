@@ -59,6 +59,12 @@ def row_of(record: Record) -> HeaderHit:
     return HeaderHit(**values)
 
 
+def encoded_size(record: Record) -> int:
+    """The bytes ``record`` takes as a spool or journal line: at least what either
+    database stores of it, since JSON escaping is the widest spelling of a character."""
+    return len(_encode(record)) + 2
+
+
 def lines(records: Iterable[Record]) -> bytes:
     """Records as spool or journal lines, ready for one ``write()``."""
     # A leading newline ends any line torn by a crash, so it costs only itself.

@@ -9,6 +9,7 @@ buffered batch the database refused, or the journal of a stopped process.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -29,6 +30,10 @@ SPOOL_FILE = "hits.jsonl"
 BATCH_PREFIX = "replaying-"
 SUFFIX = ".jsonl"
 LOCK_FILE = "replay.lock"
+# Hits the replay set aside: refused by the database, or too slow to store even
+# alone. Never replayed by itself; ``lambdactr_replay --retry-quarantined`` tries
+# them again.
+QUARANTINE_FILE = "quarantine.jsonl"
 
 spooled = EventCount("lambdactr: database unavailable, spooled %d hits (%d since start)")
 dropped = EventCount(
@@ -37,6 +42,11 @@ dropped = EventCount(
 )
 lost = EventCount(
     "lambdactr: could not store or spool %d hits (%d since start)", level=logging.ERROR
+)
+quarantined = EventCount(
+    f"lambdactr: set aside %d spooled hits the database refused in {QUARANTINE_FILE} "
+    "(%d since start)",
+    level=logging.ERROR,
 )
 
 
@@ -60,8 +70,8 @@ def append(rows: Sequence[HeaderHit]) -> bool:
         return False
     try:
         kept = _append_bytes(directory, lines(record_of(row) for row in rows))
-    except OSError:
-        logger.exception("lambdactr: could not write to the spool in %s", directory)
+    except OSError as error:
+        write_failed(directory, error)
         lost.add(len(rows))
         return False
     if not kept:
@@ -84,15 +94,88 @@ def _append_bytes(directory: Path, data: bytes) -> bool:
                 continue
             if current.st_ino != os.fstat(fd).st_ino:
                 continue
-            if spool_size(directory) + len(data) > conf.SPOOL_MAX_BYTES:
+            if directory_bytes(directory) + len(data) > conf.SPOOL_MAX_BYTES:
                 return False
             # One write() with O_APPEND: concurrent writers never interleave.
-            os.write(fd, data)
+            write_all_or_fail(fd, data)
             os.fsync(fd)
             return True
         finally:
             os.close(fd)
     raise OSError(f"spool file {path} kept moving")
+
+
+class ShortWrite(OSError):
+    pass
+
+
+def write_all_or_fail(fd: int, data: bytes) -> None:
+    """One ``write()`` of ``data``; ShortWrite when it took less (a full disk, say).
+
+    Not retried for the rest: another writer may have appended since, and the
+    part written is a torn line the replay skips (the next line starts afresh).
+    """
+    written = os.write(fd, data)
+    if written != len(data):
+        raise ShortWrite(errno.ENOSPC, f"short write: {written} of {len(data)} bytes")
+
+
+# One log line per kind of failure and minute: a full disk costs one line, not
+# one traceback per hit; the hits lost are counted by ``lost``.
+_FAILURE_LOG_SECONDS = 60.0
+_logged_failures: dict[int | None, float] = {}
+
+
+def write_failed(directory: Path, error: OSError) -> None:
+    now = time.monotonic()
+    if now - _logged_failures.get(error.errno, -float("inf")) < _FAILURE_LOG_SECONDS:
+        return
+    _logged_failures[error.errno] = now
+    logger.error(
+        "lambdactr: cannot write to the spool directory %s: %s; hits that cannot be "
+        "stored are lost until it is writable (counted below)",
+        directory,
+        error.strerror or error,
+    )
+
+
+def quarantine(line: bytes) -> None:
+    """Set aside one spool line the replay cannot store; counted either way."""
+    quarantined.add()
+    directory = spool_dir()
+    if directory is None:
+        return
+    path = directory / QUARANTINE_FILE
+    data = b"\n" + line.strip() + b"\n"
+    try:
+        if directory_bytes(directory) + len(data) > conf.SPOOL_MAX_BYTES:
+            lost.add()
+            return
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            write_all_or_fail(fd, data)
+        finally:
+            os.close(fd)
+    except OSError as error:
+        write_failed(directory, error)
+        lost.add()
+
+
+def directory_bytes(directory: Path) -> int:
+    """What the spool directory holds, every kind of file: LAMBDACTR_SPOOL_MAX_BYTES
+    bounds the spool, the buffered journals and the quarantine together."""
+    total = 0
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if entry.name.endswith(SUFFIX):
+            try:
+                total += entry.stat().st_size
+            except FileNotFoundError:
+                continue  # Replayed or flushed meanwhile.
+    return total
 
 
 def spool_size(directory: Path) -> int:

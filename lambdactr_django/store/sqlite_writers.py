@@ -7,7 +7,9 @@ than the commit it waits for, while the file stands unlocked
 ``flock`` on a file next to the database instead, trying again after 50 µs,
 doubling up to 1 ms, for at most ``LAMBDACTR_DB_TIMEOUT``; after that they go
 ahead without it. SQLite's own locking still decides who writes: this only
-orders the beacon's writers.
+orders the beacon's writers. SQLite's own busy wait (OPTIONS "timeout", 5 s
+unless set) is cut to what is left of ``LAMBDACTR_DB_TIMEOUT`` for the write,
+so the two waits together stay within it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,25 @@ def turn(connection: BaseDatabaseWrapper, timeout: float) -> Iterator[None]:
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def busy_wait_until(connection: BaseDatabaseWrapper, deadline: float) -> Iterator[None]:
+    """SQLite's own busy wait, for what runs inside, cut to end by ``deadline``."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    left = max(1, int((deadline - time.monotonic()) * 1000))
+    # In the sqlite3 module, not a statement of Django's: no query is logged.
+    raw.execute(f"PRAGMA busy_timeout = {left}")
+    try:
+        yield
+    finally:
+        # The connection's own wait again, for whatever else this thread does with it.
+        configured = float(connection.settings_dict["OPTIONS"].get("timeout", 5.0))
+        raw.execute(f"PRAGMA busy_timeout = {int(configured * 1000)}")
 
 
 def _lock(fd: int, timeout: float) -> bool:

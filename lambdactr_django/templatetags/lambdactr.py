@@ -8,6 +8,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from lambdactr_django import middleware
 from lambdactr_django.beacon.clean import page_from_url
 from lambdactr_django.beacon.embed import image_html, image_url, links_html, page_for_request
 from lambdactr_django.conf import conf
@@ -26,6 +27,9 @@ def tracking_link(context: template.Context) -> SafeString:
     """
     request = context.get("request")
     page = page_for_request(request) if isinstance(request, HttpRequest) else None
+    if page is not None and isinstance(request, HttpRequest):
+        # The link carries the visitor's referrer: caches must key on it.
+        middleware.mark(request)
     return links_html(page, nonce=_csp_nonce(context, request))
 
 
@@ -43,6 +47,8 @@ def tracking_pixel(context: template.Context, page_url: str = "") -> SafeString:
     page = page_from_url(page_url) if page_url else None
     if page is None or not page.site:
         page = page_for_request(request) if request is not None else None
+        if page is not None and request is not None:
+            middleware.mark(request)
     url = image_url(page)
     if not conf.BASE_URL and request is not None:
         # With a bad host a relative URL still works on the site's own pages.

@@ -62,6 +62,7 @@ def test_a_visitor_hit_names_its_signed_site_only() -> None:
     )
 
 
+@override_settings(LAMBDACTR_SITES=["shop.example"])
 def test_a_visitor_hit_without_token_takes_the_site_from_referer() -> None:
     hit = capture(
         _request(visitor_day_url(None), Referer="http://shop.example/cart/"), kind="visitor"

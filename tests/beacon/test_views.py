@@ -304,6 +304,7 @@ def test_bad_token_is_stored_unverified_with_the_page_from_the_referer(
     assert hit.verified is False
 
 
+@override_settings(LAMBDACTR_SITES=["shop.example"])
 def test_no_token_falls_back_to_the_referer_and_is_verified(client: Client) -> None:
     client.get(URL, headers={"referer": "https://shop.example/cart/"})
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -40,7 +39,8 @@ class Command(BaseCommand):
             raise CommandError("Pass --days N or set LAMBDACTR_RETENTION_DAYS.")
         if keep < 1 or options["batch_size"] < 1:
             raise CommandError("--days and --batch-size must be at least 1.")
-        cutoff = days.start_of(days.today() - dt.timedelta(days=keep - 1))
+        # last_days keeps a huge --days inside the calendar rather than overflow it.
+        cutoff = days.start_of(days.last_days(keep)[0])
         old = HeaderHit.objects.filter(created_at__lt=cutoff)
         total = old.count()
         if options["dry_run"]:

@@ -14,6 +14,8 @@ from lambdactr_django.stats import rollups
 from lambdactr_django.store import database
 from lambdactr_django.synthetic.generator import Generator
 
+MAX_SEED_DAYS = 36_500
+
 
 class Command(BaseCommand):
     help = (
@@ -58,6 +60,8 @@ class Command(BaseCommand):
         total, batch = options["hits"], options["batch"]
         if min(total, options["sites"], options["days"], batch) < 1:
             raise CommandError("--hits, --sites, --days and --batch must be at least 1.")
+        if options["days"] > MAX_SEED_DAYS:
+            raise CommandError(f"--days must be at most {MAX_SEED_DAYS} (100 years).")
         if not settings.DEBUG and not options["yes"]:
             raise CommandError(
                 "DEBUG is off: this may be a production database, and fake hits would count "
