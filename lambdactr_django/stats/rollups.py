@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
 from lambdactr_django import days as site_days
 from lambdactr_django.hits import Kind
@@ -69,7 +70,7 @@ def zone_name() -> str:
 
 def last_sealable(now: dt.datetime | None = None) -> dt.date:
     """The latest day that may be sealed at ``now``."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or timezone.now()
     today = site_days.day_of(now)
     yesterday = today - dt.timedelta(days=1)
     if now < site_days.start_of(today) + SEAL_GRACE:
