@@ -3,7 +3,7 @@ at the worst hour of the day?
 
 Usage: .venv/bin/python bench/stats_scale.py [--server postgres://postgres@127.0.0.1:5432]
            [--small 100000] [--large 10000000] [--repeat 7] [--raw-repeat 3]
-           [--large-db NAME] [--prefix lambdactr_bench_stats_] [--keep]
+           [--large-db NAME] [--midnight YYYY-MM-DD] [--prefix lambdactr_bench_stats_] [--keep]
 
 Makes two scratch PostgreSQL databases on --server, fills them with
 lambdactr_seed (which rolls up what it made), then serves the admin in-process
@@ -13,7 +13,9 @@ two databases so both see the same load on a shared machine.
 The clock is pinned, in this process only, to the hour that costs the
 statistics most: a minute before the site's midnight, when "today" holds a
 whole day of hits, and again five minutes after it, when yesterday cannot be
-sealed yet. ``django.utils.timezone.now`` is replaced here (the statistics,
+sealed yet (--midnight chooses the day that midnight begins, so a kept
+database can be measured again at the hour it was seeded for).
+``django.utils.timezone.now`` is replaced here (the statistics,
 the calendar, the rollups and the seed's generator all read Django's clock),
 and the seed's hits end at the pinned instant. The midnight is the site's
 latest one that is at least ten minutes past, so the pinned instants are
@@ -28,8 +30,9 @@ count over --raw-repeat), the large/small ratio of each page, the raw/rollup
 ratio, the rollup rows per dimension and how many hits each row stands for.
 
 --large-db uses an existing, already seeded database for the large side
-instead of seeding one (it is migrated and rolled up at the pinned instant,
-never dropped; its hits keep the times they were seeded with). The scratch
+instead of seeding one (it is migrated and its rollups rebuilt at the pinned
+instant, never dropped; its hits keep the times they were seeded with, so pass
+the --midnight it was seeded for). The scratch
 databases are named --prefix + small/large and dropped at the end unless
 --keep is given.
 """
@@ -62,6 +65,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--raw-repeat", type=int, default=3, help="Rounds of the raw count.")
     parser.add_argument("--large-db", help="An existing seeded database for the large side.")
+    parser.add_argument(
+        "--midnight",
+        type=dt.date.fromisoformat,
+        help="The day whose midnight is measured (default: the latest one 10 minutes past).",
+    )
     parser.add_argument("--prefix", default="lambdactr_bench_stats_", help="Scratch DB names.")
     parser.add_argument("--keep", action="store_true", help="Do not drop the scratch databases.")
     args = parser.parse_args()
@@ -98,16 +106,17 @@ def _pin(instant: dt.datetime) -> None:
     timezone.now = lambda: instant  # type: ignore[assignment]
 
 
-def _worst_hours() -> tuple[dt.datetime, dt.datetime]:
-    """A minute before and five minutes after the site's latest midnight that
-    is at least ten minutes past."""
+def _worst_hours(day: dt.date | None) -> tuple[dt.datetime, dt.datetime]:
+    """A minute before and five minutes after the midnight that begins ``day``
+    (default: the site's latest midnight that is at least ten minutes past)."""
     from lambdactr_django import days
 
     real = dt.datetime.now(dt.UTC)
-    midnight = days.start_of(days.day_of(real))
-    if real - midnight.astimezone(dt.UTC) < dt.timedelta(minutes=10):
-        midnight = days.start_of(days.day_of(real) - dt.timedelta(days=1))
-    utc = midnight.astimezone(dt.UTC)
+    if day is None:
+        day = days.day_of(real)
+        if real - days.start_of(day).astimezone(dt.UTC) < dt.timedelta(minutes=10):
+            day -= dt.timedelta(days=1)
+    utc = days.start_of(day).astimezone(dt.UTC)
     return utc - dt.timedelta(minutes=1), utc + dt.timedelta(minutes=5)
 
 
@@ -124,7 +133,7 @@ def _run(args: argparse.Namespace) -> None:
     from lambdactr_django.models import Rollup
 
     setup_test_environment()
-    before, after = _worst_hours()
+    before, after = _worst_hours(args.midnight)
     zone = days.site_zone()
     print(f"site time zone {zone.key}; clock pinned at {_local(before)} and {_local(after)}")
     _pin(before)
@@ -136,8 +145,9 @@ def _run(args: argparse.Namespace) -> None:
         with override_settings(LAMBDACTR_DATABASE=alias):
             started = time.perf_counter()
             if alias == "large" and args.large_db:
-                call_command("lambdactr_rollup", stdout=quiet)
-                print(f"large: rolled up the existing database in {_since(started):.0f} ms")
+                # The rollups of the code under test, counted at the pinned instant.
+                call_command("lambdactr_rollup", rebuild=True, stdout=quiet)
+                print(f"large: rebuilt the existing database's rollups in {_since(started):.0f} ms")
             else:
                 call_command("lambdactr_seed", hits=sizes[alias], yes=True, stdout=quiet)
                 took = _since(started)
