@@ -337,6 +337,23 @@ def _check_router() -> list[CheckMessage]:
     ]
 
 
+def _check_rollup_keep() -> list[CheckMessage]:
+    value = conf.ROLLUP_KEEP
+    if isinstance(value, int) and not isinstance(value, bool) and value >= ROLLUP_KEEP_MIN:
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_ROLLUP_KEEP should be an integer of at least {ROLLUP_KEEP_MIN}, "
+            f"not {value!r}.",
+            hint="Fewer kept values would leave the top ten of a day mostly to estimates.",
+            id="lambdactr_django.E401",
+        )
+    ]
+
+
+# The statistics' top lists have ten rows.
+ROLLUP_KEEP_MIN = 10
+
 # Ids are stable and never reused.
 _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_base_url,
@@ -358,6 +375,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_buffer_seconds,
     _check_rate_limit,
     _check_rate_limit_cache,
+    _check_rollup_keep,
     _alias_check("DATABASE", "lambdactr_django.E201"),
     _alias_check("BEACON_DATABASE", "lambdactr_django.E202"),
     _check_old_beacon_database_name,

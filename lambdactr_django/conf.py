@@ -94,6 +94,10 @@ class Settings:
         return getattr(settings, "LAMBDACTR_SITES", None)
 
     @property
+    def ROLLUP_KEEP(self) -> int:
+        return getattr(settings, "LAMBDACTR_ROLLUP_KEEP", 25)
+
+    @property
     def RATE_LIMIT(self) -> int | None:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT", 300)
 

@@ -106,9 +106,13 @@ HEAVY_PAGE_DAY = 20
 
 
 class Rollup(models.Model):
-    """Hits of one sealed day counted by one dimension (see lambdactr_django.stats.rollups).
+    """Hits of one day counted by one dimension (see lambdactr_django.stats.rollups).
 
-    Derived data, rebuilt from the hits at any time: a plain auto key is enough.
+    A row counts one value (``folded`` 0), or, past the busiest values of its
+    day, site, dimension, kind, traffic class and signature, everything else
+    together (``value`` empty, ``folded`` the number of values, ``largest`` the
+    most hits one of them had). Derived data, rebuilt from the hits at any
+    time: a plain auto key is enough.
     """
 
     day = models.DateField()
@@ -120,6 +124,8 @@ class Rollup(models.Model):
     traffic = models.CharField(max_length=MAX_LABEL_LENGTH)
     verified = models.BooleanField()
     hits = models.BigIntegerField()
+    folded = models.IntegerField(default=0)
+    largest = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "rollup row"
@@ -145,10 +151,15 @@ class Rollup(models.Model):
 
 
 class RolledDay(models.Model):
-    """A day whose hits are counted in Rollup, and the time zone its midnights were in."""
+    """A day whose hits are counted in Rollup, and the time zone its midnights were in.
+
+    ``until`` None: the whole day is counted (sealed). Otherwise the day is not
+    over (or not sealable yet) and its hits before ``until``, a whole hour, are.
+    """
 
     day = models.DateField(primary_key=True)
     zone = models.CharField(max_length=64)
+    until = models.DateTimeField(null=True, blank=True)
     rolled_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

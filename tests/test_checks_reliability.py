@@ -102,3 +102,12 @@ def test_e107_buffer_without_spool_dir() -> None:
     assert ids(LAMBDACTR_BUFFER_SECONDS=1.0, LAMBDACTR_SPOOL_DIR=None) == [
         "lambdactr_django.E107",
     ]
+
+
+@pytest.mark.parametrize("value", [9, 0, "25", 25.0, True, None])
+def test_e401_rollup_keep(value: object) -> None:
+    assert ids(LAMBDACTR_ROLLUP_KEEP=value) == ["lambdactr_django.E401"]
+
+
+def test_e401_accepts_ten() -> None:
+    assert ids(LAMBDACTR_ROLLUP_KEEP=10) == []

@@ -71,6 +71,8 @@ def statistics_view(model_admin: HeaderHitAdmin, request: HttpRequest) -> HttpRe
             ("Devices", "Device", True, _linked(report.devices, link)),
         ],
         "traffic_rows": _traffic_rows(report, link),
+        # Some counts of the top lists are bounds: rare values were folded together.
+        "approximate": any(report.unlisted.values()),
         "traffic_choices": [
             (value, label, link.to_traffic(value), value == chosen.traffic)
             for value, label in Traffic.LABELS.items()
@@ -140,6 +142,7 @@ def _linked(
                 "label": row.label,
                 "views": row.views,
                 "visitors": row.visitors,
+                "short": row.short,
                 "views_url": link(kind=Kind.VIEW, **lookups),
                 "visitors_url": link(kind=Kind.VISITOR_DAY, **lookups),
             }

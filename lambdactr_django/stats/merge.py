@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
 
 from lambdactr_django.models import HEAVY_PAGE_DAY, HeaderHit, Rollup
 
@@ -36,7 +36,7 @@ def top_pages(
     """
     full = rolled.annotate(path=F("value")).values("site", "path").annotate(n=Sum("hits"))
     raw_pages = raw.values("site", "path").annotate(n=Count("pk"))
-    heavy = set(rolled.filter(hits__gte=HEAVY).values_list("site", "value").distinct())
+    heavy = set(rolled.filter(hits__gte=HEAVY, folded=0).values_list("site", "value").distinct())
     if 0 < len(heavy) <= MAX_CANDIDATES:
         sites = {site for site, _ in heavy}
         paths = {path for _, path in heavy}
@@ -89,3 +89,54 @@ def merged(
         }
         for row in rows
     ]
+
+
+def shortfalls(
+    rolled: QuerySet[Rollup], rows: list[dict[str, Any]], value: str, *, per_site: bool
+) -> tuple[list[int], int]:
+    """How many hits the counts of ``rows`` (top values of one dimension's rollup
+    rows ``rolled``, ``value`` naming the value's key) may be missing, and a value
+    not listed at most.
+
+    A value is missing from a group of rows (day, site, kind, traffic class,
+    signature) where it was folded in with the others; there it had at most
+    that folded row's ``largest`` hits. So a row may be missing the sum of
+    ``largest`` over the groups with a folded row where it was not kept (its
+    site's groups for a page, ``per_site``): a bound, and 0 where nothing was
+    folded. The answer is the bound for views or visitors, whichever is larger.
+    """
+    folded = rolled.filter(folded__gt=0)
+    totals: dict[tuple[str, str], int] = {}
+    for group in folded.values("site", "kind").annotate(n=Sum("largest")).order_by():
+        totals[(group["site"], group["kind"])] = int(group["n"])
+    if not totals:
+        return [0] * len(rows), 0
+    kinds = {kind for _, kind in totals}
+    by_kind = {kind: sum(n for (_, k), n in totals.items() if k == kind) for kind in kinds}
+    values = sorted({row[value] for row in rows})
+    # The folded row of the same group as each row where a listed value was kept.
+    same_group = folded.filter(
+        **{name: OuterRef(name) for name in ("day", "site", "kind", "traffic", "verified")}
+    )
+    kept = (
+        rolled.filter(folded=0, value__in=values)
+        .annotate(beside=Subquery(same_group.values("largest")[:1]))
+        .values("site", "value", "kind")
+        .annotate(n=Sum("beside"))
+        .order_by()
+    )
+    spared: dict[tuple[str, str, str], int] = {}
+    for seen in kept:
+        key = (seen["site"] if per_site else "", seen["value"], seen["kind"])
+        spared[key] = spared.get(key, 0) + int(seen["n"] or 0)
+    shorts = []
+    for row in rows:
+        site = row["site"] if per_site else ""
+        shorts.append(
+            max(
+                (totals.get((site, kind), 0) if per_site else by_kind[kind])
+                - spared.get((site, row[value], kind), 0)
+                for kind in kinds
+            )
+        )
+    return shorts, max(by_kind.values())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from django.db import connections, router, transaction
@@ -22,8 +22,8 @@ from lambdactr_django import days
 from lambdactr_django.hits import Kind
 from lambdactr_django.models import HeaderHit, Rollup
 from lambdactr_django.stats import merge, rollups
-from lambdactr_django.stats.selection import between_q, gaps, select
-from lambdactr_django.stats.traffic import Traffic, condition, of_traffic
+from lambdactr_django.stats.selection import select, uncovered
+from lambdactr_django.stats.traffic import Traffic, class_counts, of_traffic
 
 TOP_ROWS = 10
 # A chart of more days than this would draw bars thinner than a pixel.
@@ -48,6 +48,9 @@ class Row:
     visitors: int | None
     # Field values selecting these hits, for links to the hit list.
     lookups: dict[str, str] = field(default_factory=dict)
+    # The most hits views or visitors may be missing: on some days the value was
+    # among the rare ones the rollups count together (0: exact).
+    short: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,9 @@ class Report:
     # Every traffic class, whatever ``traffic`` is, for the share of bots and prefetches.
     traffic_classes: list[Row]
     bot_reasons: list[Row]
+    # Per top list ("pages", ...), the most hits a value not listed may have
+    # beyond the last row's count (0: the list is exact).
+    unlisted: dict[str, int] = field(default_factory=dict)
 
     @property
     def hits(self) -> int:
@@ -133,15 +139,17 @@ def report_for(
                 cursor.execute("SET LOCAL jit = off")
         hits = select(site, start, end, kind, verified).order_by()
         runs = rollups.sealed_runs(start, end, using=hits.db)
-        if not runs:
+        partial = rollups.partial(start, end, using=hits.db)
+        if not runs and not partial:
             return _Counts(hits, None, traffic, limit).report(start, end)
-        return _rolled_counts(runs, site, start, end, kind, verified, traffic, limit).report(
-            start, end
-        )
+        return _rolled_counts(
+            runs, partial, site, start, end, kind, verified, traffic, limit
+        ).report(start, end)
 
 
 def _rolled_counts(
     runs: list[tuple[dt.date, dt.date]],
+    partial: dict[dt.date, dt.datetime],
     site: str | None,
     start: dt.date | None,
     end: dt.date | None,
@@ -150,34 +158,35 @@ def _rolled_counts(
     traffic: str,
     limit: int,
 ) -> _Counts:
-    # The hits of the other days, as plain ranges of created_at: the planner
-    # then walks the index over today alone and estimates it right, where
-    # NOT (sealed) would read every hit of the range.
-    unsealed = Q()
-    for first, last in gaps(runs, start, end):
-        unsealed |= between_q(first, last)
-    # No gap: an empty range of created_at, as Django writes no SQL for .none().
-    empty = days.start_of(runs[0][0])
-    raw = (
-        select(site, None, None, kind, verified)
-        .order_by()
-        .filter(unsealed if unsealed else Q(created_at__gte=empty, created_at__lt=empty))
-    )
-    sealed_rows = Q()
+    # Sealed days and the rolled-up part of the others are read from Rollup,
+    # the hits of the rest (today's current hour, days not rolled) raw.
+    covered = [(days.start_of(first), days.start_of(last + _ONE_DAY)) for first, last in runs]
+    covered += [(days.start_of(day), until) for day, until in partial.items()]
+    raw = select(site, None, None, kind, verified).order_by().filter(uncovered(covered, start, end))
+    rolled_rows = Q(day__in=sorted(partial))
     for first, last in runs:
-        sealed_rows |= Q(day__gte=first, day__lte=last)
-    rolled = Rollup.objects.using(raw.db).filter(sealed_rows)
+        rolled_rows |= Q(day__gte=first, day__lte=last)
+    rolled = Rollup.objects.using(raw.db).filter(rolled_rows)
     for name, value in (("site", site), ("kind", kind), ("verified", verified)):
         if value is not None:
             rolled = rolled.filter(**{name: value})
     # A page with no heavy rollup row has at most merge.HEAVY - 1 views in
-    # each row: one per sealed day, traffic class and signature counted.
+    # each row: one per rolled day, traffic class and signature counted.
     rows_per_page = (
-        sum((last - first).days + 1 for first, last in runs)
+        (sum((last - first).days + 1 for first, last in runs) + len(partial))
         * (1 if traffic != Traffic.ALL else len(Traffic.CLASSES))
         * (1 if verified is not None else 2)
     )
     return _Counts(raw, rolled, traffic, limit, page_bound=(merge.HEAVY - 1) * rows_per_page)
+
+
+_ONE_DAY = dt.timedelta(days=1)
+_LISTS = ("pages", "referrers", "browsers", "systems", "devices", "bot_reasons")
+
+
+def dimension_key(dimension: str) -> str:
+    """The lookup a dimension's rows are linked by (a referrer's is its host)."""
+    return "referrer_host" if dimension == rollups.REFERRER else dimension
 
 
 class _Counts:
@@ -202,6 +211,7 @@ class _Counts:
         self.rolled_chosen = (
             rolled if rolled is None or traffic == Traffic.ALL else rolled.filter(traffic=traffic)
         )
+        self.unlisted = dict.fromkeys(_LISTS, 0)
 
     def report(self, start: dt.date | None, end: dt.date | None) -> Report:
         classes = self.classes()
@@ -212,21 +222,38 @@ class _Counts:
             views=_total(classes, self.traffic, Kind.VIEW),
             visitors=_total(classes, self.traffic, Kind.VISITOR_DAY),
             days=_series(self.per_day(), start, end),
-            pages=_page_rows(self.pages()),
-            referrers=_referrer_rows(self.referrers()),
-            browsers=self.breakdown("browser", self.chosen, self.rolled_chosen),
-            systems=self.breakdown("os", self.chosen, self.rolled_chosen),
-            devices=self.breakdown("device", self.chosen, self.rolled_chosen),
+            pages=self.short("pages", rollups.PAGE, _page_rows(self.pages())),
+            referrers=self.short("referrers", rollups.REFERRER, _referrer_rows(self.referrers())),
+            browsers=self.breakdown("browsers", "browser", self.chosen, self.rolled_chosen),
+            systems=self.breakdown("systems", "os", self.chosen, self.rolled_chosen),
+            devices=self.breakdown("devices", "device", self.chosen, self.rolled_chosen),
             traffic_classes=_traffic_rows(classes),
             bot_reasons=self.breakdown(
+                "bot_reasons",
                 "bot_reason",
                 of_traffic(self.every, Traffic.BOT),
                 None if self.rolled is None else self.rolled.filter(traffic=Traffic.BOT),
             ),
+            unlisted=self.unlisted,
         )
 
+    def short(
+        self, name: str, dimension: str, rows: list[Row], rolled: QuerySet[Rollup] | None = None
+    ) -> list[Row]:
+        """``rows`` with the bound of what they may be missing (see merge.shortfalls)."""
+        rolled = self.rolled_chosen if rolled is None else rolled
+        if rolled is None or not rows:
+            return rows
+        per_site = dimension == rollups.PAGE
+        value = "path" if per_site else dimension_key(dimension)
+        keyed = [{"site": row.lookups.get("site", ""), value: row.lookups[value]} for row in rows]
+        shorts, self.unlisted[name] = merge.shortfalls(
+            rolled.filter(dimension=dimension), keyed, value, per_site=per_site
+        )
+        return [replace(row, short=short) for row, short in zip(rows, shorts, strict=True)]
+
     def classes(self) -> Classes:
-        classes = _class_counts(self.every)
+        classes = class_counts(self.every)
         if self.rolled is not None:
             # Every hit has one device: the device rows count every hit once.
             for row in (
@@ -259,7 +286,7 @@ class _Counts:
             return _top(raw, ["site", "path"], ["n"], self.limit)
         return merge.top_pages(
             self.viewed,
-            self.rolled_chosen.filter(dimension=rollups.PAGE),
+            self.rolled_chosen.filter(dimension=rollups.PAGE, folded=0),
             self.limit,
             bound=self.page_bound,
         )
@@ -274,7 +301,7 @@ class _Counts:
         )
 
     def breakdown(
-        self, column: str, raw: QuerySet[HeaderHit], rolled: QuerySet[Rollup] | None
+        self, name: str, column: str, raw: QuerySet[HeaderHit], rolled: QuerySet[Rollup] | None
     ) -> list[Row]:
         grouped = raw.values(column).annotate(views=_VIEWS, visitors=_VISITORS)
         counts = ["views", "visitors"]
@@ -285,13 +312,13 @@ class _Counts:
                 views=_ROLLED_VIEWS, visitors=_ROLLED_VISITORS
             )
             rows = merge.merged(grouped, rolled_grouped, [column], counts, self.limit)
-        return _breakdown_rows(rows, column)
+        return self.short(name, column, _breakdown_rows(rows, column), rolled)
 
 
 def _rolled_values(dimension: str, column: str, rolled: QuerySet[Rollup]) -> QuerySet[Any]:
     # Rollup rows of one dimension, their value named as the hits' column.
     named: QuerySet[Any] = (
-        rolled.filter(dimension=dimension).annotate(**{column: F("value")}).values(column)
+        rolled.filter(dimension=dimension, folded=0).annotate(**{column: F("value")}).values(column)
     )
     return named
 
@@ -376,23 +403,6 @@ def _breakdown_rows(rows: Iterable[dict[str, Any]], column: str) -> list[Row]:
         )
         for row in rows
     ]
-
-
-def _class_counts(queryset: QuerySet[HeaderHit]) -> Classes:
-    """Hits of every (traffic class, kind)."""
-    kinds = (Kind.VIEW, Kind.VISITOR_DAY)
-    counts = queryset.aggregate(
-        **{
-            f"{traffic}_{kind}": Count("pk", filter=condition(traffic) & Q(kind=kind))
-            for traffic in Traffic.CLASSES
-            for kind in kinds
-        }
-    )
-    return {
-        (traffic, kind): counts[f"{traffic}_{kind}"]
-        for traffic in Traffic.CLASSES
-        for kind in kinds
-    }
 
 
 def _traffic_rows(classes: Classes) -> list[Row]:

@@ -1,19 +1,29 @@
-"""Rollups: per-day counts that spare the statistics the raw hits of past days.
+"""Rollups: per-day counts that spare the statistics the raw hits.
 
 A day is *sealed* once it has ended in the site's time zone (plus a grace
 period for inserts in flight): its hits are counted by dimension into Rollup in
 one transaction, and RolledDay records the day with the zone its midnights were
-in. The statistics (``stats.report.report_for``) read Rollup for sealed days and
-the raw hits for every other day, so their answers are exact as long as
+in. A day not sealed yet (today) is rolled up *so far*, by the hour: its hits
+up to the latest whole hour (plus the same grace) are counted again each hour,
+and RolledDay.until says up to when. The statistics (``stats.reports``) read
+Rollup for those parts and the raw hits for the rest (at most the current hour
+and the grace), so their answers do not depend on the hour, and they are exact
+as long as
 
-* every later insert or relabelling of a sealed day's hits is followed by
+* every later insert or relabelling of a rolled day's hits is followed by
   ``refresh`` (the store announces its late inserts with
   ``lambdactr_django.signals.hits_stored``, which ``refresh_for`` listens to), and
 * every deletion of hits calls ``forget`` for their days in the same
   transaction: the day is read raw again until it is rolled anew.
 
+Each group of rows (day, site, dimension, kind, traffic class, signature)
+keeps its ``LAMBDACTR_ROLLUP_KEEP`` busiest values; the others are counted
+together in one row (``folded``, ``largest``), so a day's rows are bounded
+however long its tail: the totals stay exact, and the top lists say by how
+much a count may fall short (``stats.merge.shortfalls``).
+
 Rolling a day deletes its rows and counts them again, so it can be repeated at
-any time. When the site's time zone changes, days sealed in the old one are
+any time. When the site's time zone changes, days rolled in the old one are
 dropped and rolled again in the new one.
 """
 
@@ -25,8 +35,10 @@ from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
 from lambdactr_django import days as site_days
+from lambdactr_django.conf import conf
 from lambdactr_django.hits import Kind
 from lambdactr_django.models import HeaderHit, RolledDay, Rollup, column_of
 from lambdactr_django.signals import hits_stored
@@ -57,6 +69,7 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
 SEAL_GRACE = dt.timedelta(minutes=10)
 # Past days the statistics page rolls by itself when nobody runs lambdactr_rollup.
 LAZY_DAYS = 2
+HOUR = dt.timedelta(hours=1)
 
 
 def alias() -> str:
@@ -69,7 +82,7 @@ def zone_name() -> str:
 
 def last_sealable(now: dt.datetime | None = None) -> dt.date:
     """The latest day that may be sealed at ``now``."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or timezone.now()
     today = site_days.day_of(now)
     yesterday = today - dt.timedelta(days=1)
     if now < site_days.start_of(today) + SEAL_GRACE:
@@ -81,7 +94,7 @@ def sealed_runs(
     start: dt.date | None = None, end: dt.date | None = None, *, using: str | None = None
 ) -> list[tuple[dt.date, dt.date]]:
     """The sealed days from ``start`` to ``end``, as (first, last) runs of consecutive days."""
-    sealed = RolledDay.objects.using(using or alias()).filter(zone=zone_name())
+    sealed = RolledDay.objects.using(using or alias()).filter(zone=zone_name(), until=None)
     if start is not None:
         sealed = sealed.filter(day__gte=start)
     if end is not None:
@@ -93,6 +106,31 @@ def sealed_runs(
         else:
             runs.append((day, day))
     return runs
+
+
+def partial(
+    start: dt.date | None = None, end: dt.date | None = None, *, using: str | None = None
+) -> dict[dt.date, dt.datetime]:
+    """The days from ``start`` to ``end`` rolled up so far, and up to which instant."""
+    rolled = RolledDay.objects.using(using or alias()).filter(zone=zone_name(), until__isnull=False)
+    if start is not None:
+        rolled = rolled.filter(day__gte=start)
+    if end is not None:
+        rolled = rolled.filter(day__lte=end)
+    return {day: until for day, until in rolled.values_list("day", "until") if until is not None}
+
+
+def hour_mark(day: dt.date, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The latest whole hour of ``day`` (counted from its midnight) whose hits may
+    be rolled up at ``now``; None before the first."""
+    now = now or timezone.now()
+    # In UTC: an hour after a midnight is an hour of elapsed time, DST or not.
+    midnight = site_days.start_of(day).astimezone(dt.UTC)
+    end = site_days.start_of(day + dt.timedelta(days=1)).astimezone(dt.UTC)
+    hours = (min(now - SEAL_GRACE, end) - midnight) // HOUR
+    if hours < 1:
+        return None
+    return min(midnight + hours * HOUR, end)
 
 
 def pending(
@@ -114,7 +152,7 @@ def pending(
         return []
     sealed = set(
         RolledDay.objects.using(using)
-        .filter(zone=zone_name(), day__gte=low, day__lte=high)
+        .filter(zone=zone_name(), until=None, day__gte=low, day__lte=high)
         .values_list("day", flat=True)
     )
     count = (high - low).days + 1
@@ -139,46 +177,94 @@ def catch_up(
     progress: Callable[[dt.date, int, int], None] | None = None,
 ) -> int:
     """Seal the pending days from ``start`` to ``end`` (at most ``most``, newest
-    first); returns how many were rolled."""
+    first) and roll up the days not sealable yet up to their latest whole hour;
+    returns how many days were rolled."""
     drop_other_zones()
     todo = pending(start, end)
     if most is not None:
         todo = todo[:most]
-    return roll(todo, progress)
+    return roll(todo, progress) + roll_hours(start, end)
+
+
+def roll_hours(
+    start: dt.date | None = None, end: dt.date | None = None, now: dt.datetime | None = None
+) -> int:
+    """Roll up today (and yesterday, in the grace after midnight) up to its latest
+    whole hour, where that moved on; returns how many days were rolled."""
+    now = now or timezone.now()
+    today = site_days.day_of(now)
+    first = last_sealable(now) + dt.timedelta(days=1)
+    days = [
+        first + dt.timedelta(days=n)
+        for n in range((today - first).days + 1)
+        if (start is None or start <= first + dt.timedelta(days=n))
+        and (end is None or first + dt.timedelta(days=n) <= end)
+    ]
+    rolled = partial(min(days), max(days)) if days else {}
+    done = 0
+    for day in days:
+        mark = hour_mark(day, now)
+        if mark is not None and rolled.get(day) != mark:
+            _roll_day(day, mark)
+            done += 1
+    return done
 
 
 def roll(
     days: Iterable[dt.date], progress: Callable[[dt.date, int, int], None] | None = None
 ) -> int:
-    """Count each of ``days`` (sealable ones only) into Rollup again; returns how many."""
-    todo = sorted({day for day in days if day <= last_sealable()}, reverse=True)
+    """Count each of ``days`` into Rollup again, whole where it may be sealed and
+    so far (``roll_hours``) where not; returns how many were rolled."""
+    wanted = set(days)
+    newest = last_sealable()
+    todo = sorted({day for day in wanted if day <= newest}, reverse=True)
     for done, day in enumerate(todo, start=1):
         _roll_day(day)
         if progress is not None:
             progress(day, done, len(todo))
-    return len(todo)
+    later = wanted - set(todo)
+    return len(todo) + (roll_hours(min(later), max(later)) if later else 0)
 
 
 def refresh(days: Iterable[dt.date]) -> int:
-    """Roll again those of ``days`` that are sealed: call after their hits changed."""
-    # Nearly always today's hits: no query for a day that cannot be sealed yet.
-    newest = last_sealable()
-    wanted = {day for day in days if day <= newest}
-    if not wanted:
-        return 0
-    sealed = RolledDay.objects.using(alias()).filter(day__in=wanted, zone=zone_name())
-    return roll(sealed.values_list("day", flat=True))
+    """Roll again those of ``days`` that are rolled up: call after their hits changed."""
+    return _refresh(dict.fromkeys(days, None))
 
 
 def refresh_for(instants: Iterable[dt.datetime]) -> int:
     """``refresh`` the days of these ``created_at`` values: after inserting hits
-    that may belong to past days."""
-    return refresh({site_days.day_of(instant) for instant in instants})
+    that may belong to days rolled up already."""
+    earliest: dict[dt.date, dt.datetime | None] = {}
+    for instant in instants:
+        day = site_days.day_of(instant)
+        seen = earliest.get(day)
+        earliest[day] = instant if seen is None else min(seen, instant)
+    return _refresh(earliest)
+
+
+def _refresh(changed: dict[dt.date, dt.datetime | None]) -> int:
+    # changed: day -> the earliest instant that changed (None: any of the day).
+    if not changed:
+        return 0
+    rolled = RolledDay.objects.using(alias()).filter(day__in=set(changed), zone=zone_name())
+    sealed = []
+    redone = 0
+    for day, until in rolled.values_list("day", "until"):
+        if until is None:
+            sealed.append(day)
+            continue
+        since = changed[day]
+        # A buffered batch of the current hour changes nothing rolled up so far.
+        if since is None or since < until:
+            _roll_day(day, until)
+            redone += 1
+    return roll(sealed) + redone
 
 
 @receiver(hits_stored)
 def _stored(sender: object, created_at: Iterable[dt.datetime], **kwargs: Any) -> None:
-    # A replayed spool or a buffered batch flushed after midnight.
+    # A replayed spool, or a buffered batch flushed after midnight or after
+    # the hour of today rolled up so far.
     refresh_for(created_at)
 
 
@@ -201,17 +287,17 @@ def forget_all() -> None:
         Rollup.objects.using(using).all().delete()
 
 
-def _roll_day(day: dt.date) -> None:
+def _roll_day(day: dt.date, until: dt.datetime | None = None) -> None:
     using = alias()
     start = site_days.start_of(day)
-    end = site_days.start_of(day + dt.timedelta(days=1))
+    end = until or site_days.start_of(day + dt.timedelta(days=1))
     sql, params = _insert_sql(using, day, start, end)
     try:
         with transaction.atomic(using=using):
             # The day's RolledDay row first: a second process rolling the same
             # day waits on it here, then fails on its key and leaves this one's.
             RolledDay.objects.using(using).filter(day=day).delete()
-            RolledDay.objects.using(using).create(day=day, zone=zone_name())
+            RolledDay.objects.using(using).create(day=day, zone=zone_name(), until=until)
             Rollup.objects.using(using).filter(day=day).delete()
             with connections[using].cursor() as cursor:
                 cursor.execute(sql, params)
@@ -224,6 +310,20 @@ def _roll_day(day: dt.date) -> None:
 # The day's hits as the rollup reads them, the traffic class included.
 _KEPT = ("site", "path", "referrer_host", "browser", "os", "device", "bot_reason", "is_bot")
 _DAY_HITS = (*_KEPT, "kind", "verified", "traffic")
+# A group of rows, whose busiest values are kept and the rest folded together.
+_GROUP = "site, kind, traffic, verified"
+_ROLLUP = (
+    "day",
+    "site",
+    "dimension",
+    "value",
+    "kind",
+    "traffic",
+    "verified",
+    "hits",
+    "folded",
+    "largest",
+)
 
 
 def _insert_sql(
@@ -242,20 +342,35 @@ def _insert_sql(
         .values(*_DAY_HITS)
     )
     day_sql, day_params = day_hits.query.get_compiler(using=using).as_sql()
-    names = ("day", "site", "dimension", "value", "kind", "traffic", "verified", "hits")
-    rollup = ", ".join(quote(column_of(Rollup._meta.get_field(name))) for name in names)
+    rollup = ", ".join(quote(column_of(Rollup._meta.get_field(name))) for name in _ROLLUP)
+    tables = [f"day_hits ({', '.join(_DAY_HITS)}) AS ({day_sql})"]
     selects: list[str] = []
     params: list[Any] = list(day_params)
+    select_params: list[Any] = []
     day_value = connection.ops.adapt_datefield_value(day)
+    keep = conf.ROLLUP_KEEP
     for dimension, (column, condition) in DIMENSIONS.items():
         where = f" WHERE {condition}" if condition else ""
-        groups = f"site, {column}, kind, traffic, verified"
-        counted = f"%s, site, %s, {column}, kind, traffic, verified, COUNT(*)"
-        selects.append(f"SELECT {counted} FROM day_hits{where} GROUP BY {groups}")  # noqa: S608
-        params += [day_value, dimension, *([Kind.VIEW] if "%s" in condition else [])]
+        ranked = f"ranked_{dimension}"
+        # Each group's values, busiest first (ties by value, so rolling again
+        # gives the same rows).
+        tables.append(
+            f"{ranked} AS (SELECT {_GROUP}, {column} AS value, COUNT(*) AS n, "  # noqa: S608
+            f"ROW_NUMBER() OVER (PARTITION BY {_GROUP} ORDER BY COUNT(*) DESC, {column}) "
+            f"AS place FROM day_hits{where} GROUP BY {_GROUP}, {column})"
+        )
+        params += [Kind.VIEW] if "%s" in condition else []
+        selects.append(
+            f"SELECT %s, site, %s, value, kind, traffic, verified, n, 0, 0 "  # noqa: S608
+            f"FROM {ranked} WHERE place <= %s"
+        )
+        selects.append(
+            f"SELECT %s, site, %s, %s, kind, traffic, verified, SUM(n), COUNT(*), MAX(n) "  # noqa: S608
+            f"FROM {ranked} WHERE place > %s GROUP BY {_GROUP}"
+        )
+        select_params += [day_value, dimension, keep, day_value, dimension, "", keep]
     union = " UNION ALL ".join(selects)
     # Only our own table's and columns' names are formatted in; values are parameters.
     table = quote(Rollup._meta.db_table)
-    columns = ", ".join(_DAY_HITS)
-    sql = f"WITH day_hits ({columns}) AS ({day_sql}) INSERT INTO {table} ({rollup}) {union}"
-    return sql, params
+    sql = f"WITH {', '.join(tables)} INSERT INTO {table} ({rollup}) {union}"
+    return sql, params + select_params

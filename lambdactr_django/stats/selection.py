@@ -47,20 +47,37 @@ def between_q(start: dt.date | None, end: dt.date | None) -> Q:
     return condition
 
 
-def gaps(
-    runs: list[tuple[dt.date, dt.date]], start: dt.date | None, end: dt.date | None
-) -> list[tuple[dt.date | None, dt.date | None]]:
-    """The days from ``start`` to ``end`` outside the (sorted, disjoint) ``runs``."""
-    one = dt.timedelta(days=1)
-    gaps: list[tuple[dt.date | None, dt.date | None]] = []
-    low = start
-    for first, last in runs:
+def uncovered(
+    covered: list[tuple[dt.datetime, dt.datetime]], start: dt.date | None, end: dt.date | None
+) -> Q:
+    """The hits from ``start`` to ``end`` outside the (disjoint) ``covered`` spans
+    of created_at, as plain ranges: the planner then walks the index over those
+    alone and estimates them right, where NOT (covered) would read every hit."""
+    low: dt.datetime | None = None
+    if start is not None and start > dt.date.min:
+        low = days.start_of(start)
+    condition = Q()
+    for first, last in sorted(covered):
         if low is None or low < first:
-            gaps.append((low, first - one))
-        low = last + one
-    if end is None or low is None or low <= end:
-        gaps.append((low, end))
-    return gaps
+            condition |= _span(low, first)
+        low = last
+    high = None if end is None or end >= dt.date.max else days.start_of(end + dt.timedelta(days=1))
+    if high is None or low is None or low < high:
+        condition |= _span(low, high)
+    if not condition:
+        # Nothing uncovered: an empty range, as Django writes no SQL for .none().
+        return Q(created_at__gte=low, created_at__lt=low)
+    return condition
+
+
+def _span(low: dt.datetime | None, high: dt.datetime | None) -> Q:
+    span = Q()
+    if low is not None:
+        span &= Q(created_at__gte=low)
+    if high is not None:
+        span &= Q(created_at__lt=high)
+    # Q() alone would mean "everything", which is what an open span means.
+    return span if span else Q(created_at__isnull=False)
 
 
 def recent(queryset: QuerySet[HeaderHit], hits: int) -> QuerySet[HeaderHit]:

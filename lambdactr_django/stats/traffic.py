@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 
+from lambdactr_django.hits import Kind
 from lambdactr_django.models import HeaderHit
 
 
@@ -50,3 +51,20 @@ def describe(hit: HeaderHit) -> str:
     if hit.is_bot:
         return f"bot: {hit.get_bot_reason_display()}"
     return hit.prefetch or "person"
+
+
+def class_counts(queryset: QuerySet[HeaderHit]) -> dict[tuple[str, str], int]:
+    """Hits of every (traffic class, kind), in one statement."""
+    kinds = (Kind.VIEW, Kind.VISITOR_DAY)
+    counts = queryset.aggregate(
+        **{
+            f"{traffic}_{kind}": Count("pk", filter=condition(traffic) & Q(kind=kind))
+            for traffic in Traffic.CLASSES
+            for kind in kinds
+        }
+    )
+    return {
+        (traffic, kind): counts[f"{traffic}_{kind}"]
+        for traffic in Traffic.CLASSES
+        for kind in kinds
+    }

@@ -10,6 +10,8 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from django.utils import timezone
+
 from lambdactr_django.beacon.capture import labels_for
 from lambdactr_django.beacon.clean import referrer_host
 from lambdactr_django.conf import conf
@@ -48,7 +50,8 @@ class Generator:
     def __init__(self, seed: int, sites: int, days: int) -> None:
         self.random = random.Random(seed)
         self.days = days
-        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        # Django's clock, so a benchmark that pins it (bench/stats_scale.py) pins the hits too.
+        self.now = timezone.now().astimezone(dt.UTC).replace(microsecond=0)
         self.sites = self._sites(sites)
         # Zipf-like: the k-th most popular site or page is 1/k as popular as the first.
         self.site_weights = _cumulative([1 / (k + 1) for k in range(sites)])

@@ -192,3 +192,28 @@ def test_bot_reasons_sit_under_bots_and_link_to_them(admin_client: Client) -> No
     assert (
         f'href="{HIT_LIST}?kind__exact=view&amp;bot_reason__exact=crawler&amp;traffic=bot"' in html
     )
+
+
+def test_the_page_marks_counts_of_a_folded_tail(admin_client: Client) -> None:
+    # Eleven pages yesterday, ten kept: the rare one is counted among the others,
+    # so the last day's tail shows as bounds, not as exact counts.
+    from django.test import override_settings
+
+    from lambdactr_django.stats import rollups
+
+    for number in range(11):
+        for _ in range(11 - number):
+            make_hit(days_ago=1, path=f"/p{number}/")
+    for _ in range(20):
+        make_hit(days_ago=2, path="/p10/")
+    url = "/admin/lambdactr_django/headerhit/statistics/?when=7d"
+    assert "+≤" not in admin_client.get(url).content.decode()
+    with override_settings(LAMBDACTR_ROLLUP_KEEP=10):
+        rollups.forget_all()
+        rollups.catch_up()
+        page = admin_client.get(url).content.decode()
+    assert "the rarest were counted together" in page
+    # /p10/ had 1 view on the folded day, and its 20 others were kept.
+    assert 'title="Views and visitors may each be up to 1 more' in page
+    assert "20</a> <abbr" in page
+    assert "+≤1</abbr>" in page

@@ -8,6 +8,7 @@ the admin and changing the time zone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 from django.test import override_settings
 from django.utils import timezone
 
@@ -119,11 +121,42 @@ def _assert_agree(rng: random.Random, rounds: int = 25) -> None:
     ]
     for filters in cases:
         rolled = stats.report_for(**filters)
-        assert rolled == _raw(filters), filters
+        raw = _raw(filters)
+        if any(rolled.unlisted.values()):
+            _assert_within(rolled, raw, _raw({**filters, "limit": 10**6}))
+        else:
+            assert rolled == raw, filters
+
+
+# The report's lists, by their name in Report.unlisted.
+LISTS = ("pages", "referrers", "browsers", "systems", "devices", "bot_reasons")
+
+
+def _assert_within(rolled: stats.Report, raw: stats.Report, every: stats.Report) -> None:
+    """Where the rollups folded rare values together: every number but the top
+    lists exact, and each listed count within its stated bound of the truth."""
+    lists = {name: (getattr(rolled, name), getattr(every, name)) for name in LISTS}
+    assert dataclasses.replace(rolled, **{key: [] for key in LISTS}, unlisted={}) == (
+        dataclasses.replace(raw, **{key: [] for key in LISTS}, unlisted={})
+    )
+    for name, (shown, truth) in lists.items():
+        true = {row.label: row for row in truth}
+        for row in shown:
+            exact = true[row.label]
+            assert row.views <= exact.views <= row.views + row.short, (name, row, exact)
+            if row.visitors is not None:
+                assert exact.visitors is not None
+                assert row.visitors <= exact.visitors <= row.visitors + row.short
+        if shown and len(shown) < len(truth):
+            listed = {row.label for row in shown}
+            most = max(row.views for row in truth if row.label not in listed)
+            assert most <= shown[-1].views + rolled.unlisted[name], name
+        if not rolled.unlisted[name]:
+            assert [row.views for row in shown] == [row.views for row in truth[: len(shown)]]
 
 
 def _sealed() -> set[dt.date]:
-    return set(RolledDay.objects.values_list("day", flat=True))
+    return set(RolledDay.objects.filter(until=None).values_list("day", flat=True))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -310,7 +343,8 @@ def test_today_is_never_sealed() -> None:
     HeaderHit.objects.create(path="/today/")
     rollups.catch_up()
     assert days.today() not in _sealed()
-    assert rollups.roll([days.today()]) == 0
+    rollups.roll([days.today()])
+    assert days.today() not in _sealed()
     assert stats.report_for(start=days.today(), end=days.today()).views == 1
 
 
@@ -492,3 +526,153 @@ def test_a_page_busy_every_day_but_never_heavy_still_counts(
         "blog.example/spread/",
         "blog.example/a/",
     ]
+
+
+def _pin(monkeypatch: pytest.MonkeyPatch, instant: dt.datetime) -> None:
+    # Django's clock, which the calendar, the rollups and these tests read.
+    monkeypatch.setattr(timezone, "now", lambda: instant)
+
+
+def _today_at(hours: float) -> dt.datetime:
+    midnight = days.start_of(dt.datetime.now(dt.UTC).astimezone(days.site_zone()).date())
+    return midnight.astimezone(dt.UTC) + dt.timedelta(hours=hours)
+
+
+# Just after midnight (yesterday not sealable yet, not even its last hour),
+# early, midday and a minute before the next midnight: the worst hour.
+HOURS = [5 / 60, 1.2, 12.5, 23 + 59 / 60]
+
+
+@pytest.mark.parametrize("hours", HOURS)
+def test_at_any_hour_the_rollups_answer_as_the_raw_hits(
+    monkeypatch: pytest.MonkeyPatch, hours: float
+) -> None:
+    _pin(monkeypatch, _today_at(hours))
+    rng = random.Random(int(hours * 60))
+    with override_settings(TIME_ZONE="Pacific/Chatham"):
+        _pin(monkeypatch, _today_at(hours))
+        HeaderHit.objects.bulk_create(_random_hits(rng, 400))
+        rollups.catch_up()
+        partial = rollups.partial()
+        # Today (and yesterday, just after midnight) rolled up to a whole hour.
+        assert all(until <= timezone.now() - rollups.SEAL_GRACE for until in partial.values())
+        assert (days.today() in partial) is (hours >= 1 + 1 / 6)
+        assert (days.today() - dt.timedelta(days=1) in partial) is (hours < 1 / 6)
+        _assert_agree(rng)
+
+
+def test_today_is_rolled_up_by_the_hour(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = _today_at(15.5)
+    _pin(monkeypatch, now)
+    today = days.today()
+    HeaderHit.objects.bulk_create([HeaderHit(created_at=_today_at(9), path="/nine/")])
+    assert rollups.catch_up() == 1
+    assert rollups.partial() == {today: _today_at(15)}
+    # Nothing new to roll within the same hour.
+    assert rollups.catch_up() == 0
+    behind = HeaderHit(created_at=_today_at(10), path="/ten/")
+    HeaderHit.objects.bulk_create([behind, HeaderHit(created_at=_today_at(15.2), path="/now/")])
+    # The hour rolled up is read from the rollups, the current one raw.
+    assert stats.report_for(start=today, end=today).views == 2
+    # A buffered batch of the current hour rolls nothing again; one of an earlier hour does.
+    assert rollups.refresh_for([_today_at(15.3)]) == 0
+    assert rollups.refresh_for([behind.created_at]) == 1
+    assert stats.report_for(start=today, end=today).views == 3
+    _pin(monkeypatch, _today_at(16.2))
+    assert rollups.catch_up() == 1
+    assert rollups.partial() == {today: _today_at(16)}
+    assert Rollup.objects.filter(day=today, dimension="page").count() == 3
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "hours"),
+    [
+        ("America/New_York", dt.date(2026, 3, 8), 23),
+        ("America/New_York", dt.date(2026, 11, 1), 25),
+        ("Pacific/Chatham", dt.date(2026, 4, 5), 25),
+        ("Asia/Kolkata", dt.date(2026, 4, 5), 24),
+    ],
+)
+def test_hours_count_from_the_sites_midnight(zone: str, day: dt.date, hours: int) -> None:
+    with override_settings(TIME_ZONE=zone):
+        midnight = days.start_of(day).astimezone(dt.UTC)
+        end = days.start_of(day + dt.timedelta(days=1)).astimezone(dt.UTC)
+        assert end - midnight == dt.timedelta(hours=hours)
+        grace = rollups.SEAL_GRACE
+        assert rollups.hour_mark(day, midnight + dt.timedelta(minutes=69)) is None
+        assert rollups.hour_mark(day, midnight + dt.timedelta(hours=1) + grace) == (
+            midnight + dt.timedelta(hours=1)
+        )
+        # The last hour of a day of 23 or 25, never past its end.
+        assert rollups.hour_mark(day, end + grace - dt.timedelta(seconds=1)) == (
+            end - dt.timedelta(hours=1)
+        )
+        assert rollups.hour_mark(day, end + dt.timedelta(days=3)) == end
+
+
+def _long_tail(rng: random.Random, count: int) -> list[HeaderHit]:
+    # Far more values a day than LAMBDACTR_ROLLUP_KEEP, a few of them busy.
+    hits = _random_hits(rng, count)
+    for hit in hits:
+        # Most hits in a few groups (one site, people, signed), as on a real site.
+        if rng.random() < 0.8:
+            hit.site, hit.verified, hit.is_bot, hit.bot_reason, hit.prefetch = (
+                "blog.example",
+                True,
+                False,
+                "",
+                "",
+            )
+        busy = rng.random() < 0.5
+        if hit.kind == "view":
+            hit.path = rng.choice(["/", "/a/"]) if busy else f"/tail/{rng.randrange(80)}/"
+            hit.referrer_host = rng.choice(["", f"ref{rng.randrange(40)}.example"])
+        hit.browser = "Chrome" if busy else f"Browser {rng.randrange(30)}"
+    return hits
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_folded_long_tail_keeps_totals_exact_and_lists_bounded(seed: int) -> None:
+    rng = random.Random(100 + seed)
+    with override_settings(LAMBDACTR_ROLLUP_KEEP=10, TIME_ZONE=ZONES[seed]):
+        HeaderHit.objects.bulk_create(_long_tail(rng, 1500))
+        rollups.catch_up()
+        folded = Rollup.objects.filter(folded__gt=0)
+        assert folded.filter(dimension="page").exists()
+        assert folded.filter(dimension="browser").exists()
+        # At most the kept values and one row of the others per group.
+        per_group = (
+            Rollup.objects.values("day", "site", "dimension", "kind", "traffic", "verified")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+            .first()
+        )
+        assert per_group is not None
+        assert per_group["n"] <= 11
+        reports = [stats.report_for(**_random_filters(rng)) for _ in range(3)]
+        _assert_agree(rng, 30)
+        whole = stats.report_for(traffic=stats.Traffic.ALL)
+        assert whole.unlisted["pages"] > 0
+        assert any(row.short for row in whole.browsers + whole.pages)
+        # The busy values are kept every day: their counts stay exact.
+        assert whole.browsers[0].label == "Chrome"
+        assert whole.browsers[0].short == 0
+        assert reports
+
+
+def test_a_count_short_of_its_bound_fails_the_check() -> None:
+    # Proof that _assert_within can fail: a listed count below the truth with no bound.
+    rng = random.Random(31)
+    with override_settings(LAMBDACTR_ROLLUP_KEEP=10):
+        HeaderHit.objects.bulk_create(_long_tail(rng, 800))
+        rollups.catch_up()
+        rolled = stats.report_for(traffic=stats.Traffic.ALL, verified=None)
+    raw = stats.report(stats.select(verified=None), stats.Traffic.ALL)
+    every = stats.report(stats.select(verified=None), stats.Traffic.ALL, limit=10**6)
+    _assert_within(rolled, raw, every)
+    top = rolled.pages[0]
+    wrong = dataclasses.replace(
+        rolled, pages=[dataclasses.replace(top, views=top.views - 1, short=0), *rolled.pages[1:]]
+    )
+    with pytest.raises(AssertionError):
+        _assert_within(wrong, raw, every)

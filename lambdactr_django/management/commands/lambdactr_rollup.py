@@ -16,10 +16,13 @@ class Command(BaseCommand):
         "read a few rows per day instead of every hit. A day is rolled up once it has ended "
         "(in LAMBDACTR_TIME_ZONE or TIME_ZONE) and ten minutes have passed; days already "
         "rolled up are skipped unless --rebuild is given. Days rolled up in another time "
-        "zone are dropped and rolled up again. Each day is one transaction: stop it at any "
-        "time and run it again to go on. Run it from cron shortly after midnight; the "
-        "statistics page also rolls up two missing days by itself on each visit, and counts "
-        "any day not rolled up yet from the raw hits, so its numbers are right either way."
+        "zone are dropped and rolled up again. Today is rolled up so far, up to its latest "
+        "whole hour (ten minutes after it), so the statistics read at most the current "
+        "hour's hits raw. Each day is one transaction: stop it at any time and run it again "
+        "to go on. Run it from cron every hour, or at least shortly after midnight; the "
+        "statistics page also rolls up two missing days and today so far by itself on each "
+        "visit, and counts any hour not rolled up yet from the raw hits, so its numbers are "
+        "right either way."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -53,7 +56,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "Interrupted; the days rolled up so far stay. Run again to go on."
             ) from None
-        self.stdout.write(self.style.SUCCESS(f"Rolled up {len(todo)} days."))
+        today = rollups.roll_hours()
+        self.stdout.write(
+            self.style.SUCCESS(f"Rolled up {len(todo)} days, and {today} not over yet so far.")
+        )
 
     def _progress(self, day: dt.date, done: int, total: int) -> None:
         self.stdout.write(f"Rolled up {day} ({done} of {total})")

@@ -38,6 +38,8 @@ def test_json_counts_the_last_days_of_people() -> None:
         # Visitors belong to a site, not to a page: unknown, not zero.
         "visitors": None,
         "lookups": {"site": "blog.example", "path": "/a/"},
+        # Exact: nothing was folded away in the rollups.
+        "short": 0,
     }
 
 
