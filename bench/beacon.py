@@ -194,6 +194,7 @@ class DatabaseRun:
     mode: str = "durable"
     rounds: list[Round] = field(default_factory=list)
     cold_starts: list[coldstart.ColdStart] = field(default_factory=list)
+    plain_cold_starts: list[coldstart.ColdStart] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -794,10 +795,15 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
             runs[mode].cold_starts = cold_starts(
                 envs[mode], Path(tmp), beacons[mode], headers, options
             )
+        # The floor: gunicorn's own first request, with no Django and no beacon.
+        plain_starts = cold_starts(envs[options.modes[0]], Path(tmp), plain, headers, options)
     for run in runs.values():
+        run.plain_cold_starts = plain_starts
         print(f"{run.label}: {summary_lines(run)}", flush=True)
         if run.cold_starts:
             print(coldstart.summary_line(run.label, run.cold_starts), flush=True)
+    if plain_starts:
+        print(coldstart.summary_line(f"{kind}/plain WSGI", plain_starts), flush=True)
     return list(runs.values())
 
 
@@ -965,6 +971,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "summary": summary(run),
                             "cold_starts": [
                                 {**asdict(start), "ratio": start.ratio} for start in run.cold_starts
+                            ],
+                            "plain_cold_starts": [
+                                {**asdict(start), "ratio": start.ratio}
+                                for start in run.plain_cold_starts
                             ],
                             "rounds": [
                                 {

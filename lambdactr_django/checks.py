@@ -5,6 +5,7 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.checks import CheckMessage, Error, Warning
 from django.db import connections, router
@@ -312,6 +313,24 @@ def _check_old_beacon_database_name() -> list[CheckMessage]:
     ]
 
 
+FAST_PATH_MIDDLEWARE = "lambdactr_django.beacon.fastpath.BeaconFastPathMiddleware"
+
+
+def _check_fast_path_middleware() -> list[CheckMessage]:
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if FAST_PATH_MIDDLEWARE not in middleware or middleware[0] == FAST_PATH_MIDDLEWARE:
+        return []
+    return [
+        Warning(
+            "BeaconFastPathMiddleware is not first in MIDDLEWARE: every middleware above it "
+            "runs for each hit.",
+            hint="Move it to the top of MIDDLEWARE, or wrap the WSGI application in "
+            "BeaconFastPath instead (docs/fast-path.md).",
+            id="lambdactr_django.W003",
+        )
+    ]
+
+
 ROUTER = "lambdactr_django.routers.CounterRouter"
 
 
@@ -369,6 +388,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_privacy_signals,
     _check_retention_days,
     _check_redactions_keep_classification,
+    _check_fast_path_middleware,
     _check_spool_dir,
     _positive_int_check("SPOOL_MAX_BYTES", "lambdactr_django.E102"),
     _check_db_timeout,

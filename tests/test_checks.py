@@ -181,3 +181,24 @@ def test_checks_are_registered() -> None:
 
     assert "lambdactr_django.E004" in found
     assert "lambdactr_django.W001" in found
+
+
+FAST_PATH = "lambdactr_django.beacon.fastpath.BeaconFastPathMiddleware"
+
+
+@pytest.mark.parametrize(
+    "middleware",
+    [
+        [FAST_PATH, "django.middleware.common.CommonMiddleware"],
+        ["django.middleware.common.CommonMiddleware"],
+        [],
+    ],
+)
+def test_w003_accepts(middleware: list[str]) -> None:
+    with override_settings(MIDDLEWARE=middleware):
+        assert check_settings() == []
+
+
+def test_w003_the_fast_path_middleware_below_another() -> None:
+    with override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware", FAST_PATH]):
+        assert ids(check_settings()) == ["lambdactr_django.W003"]
