@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Pages with the counter's tag carry the visitor's referrer: Vary: Referer.
+    "lambdactr_django.middleware.VaryOnRefererMiddleware",
 ]
 
 # How beacon requests reach the counter (docs/fast-path.md): "wsgi" (the

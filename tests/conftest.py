@@ -9,6 +9,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from lambdactr_django.models import HeaderHit
+from lambdactr_django.store import replay
 from tests import traffic
 
 
@@ -16,6 +17,21 @@ from tests import traffic
 def _fresh_cache() -> None:
     # The rate limit counts in the cache; one test's hits must not limit the next.
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _replay_in_the_test_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    # The beacon replays the spool in a thread of its own, on a connection of its
+    # own: outside the test's transaction, so what it stored would outlive the
+    # test. Here it replays in the test's thread; tests marked
+    # background_replay see the thread. A MonkeyPatch of its own: a test's
+    # monkeypatch.undo() must not undo this.
+    if request.node.get_closest_marker("background_replay") is not None:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replay, "_start_background", replay.replay_logged)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from tests.settings import *  # noqa: F403
-from tests.settings import env
+from tests.settings import MIDDLEWARE, env
 
 DATABASES = {"default": env.db("SERVER_DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if "postgresql" in DATABASES["default"]["ENGINE"]:
     DATABASES["default"]["OPTIONS"] = {"connect_timeout": 2}
+
+MIDDLEWARE = [*MIDDLEWARE, "lambdactr_django.middleware.VaryOnRefererMiddleware"]
 
 LAMBDACTR_SPOOL_DIR = env("LAMBDACTR_SPOOL_DIR")
 LAMBDACTR_RATE_LIMIT = env.int("LAMBDACTR_RATE_LIMIT", default=0) or None

@@ -93,9 +93,9 @@ def _append(values: Record) -> bool:
         try:
             journal = state.journal or _open_journal(state)
             if journal.others + journal.bytes + len(data) > conf.SPOOL_MAX_BYTES:
-                # The database has been away for long: the spool is full.
-                spool.dropped.add()
-                return True
+                # The spool directory is full (an outage, or a replay under
+                # way): stored now if the database takes it, else counted dropped.
+                return False
             # One write() of the whole line: a kill lands before or after it.
             spool.write_all_or_fail(journal.fd, data)
         except OSError as error:

@@ -44,7 +44,8 @@ lost = EventCount(
     "lambdactr: could not store or spool %d hits (%d since start)", level=logging.ERROR
 )
 quarantined = EventCount(
-    f"lambdactr: set aside %d spooled hits the database refused in {QUARANTINE_FILE} "
+    f"lambdactr: set aside %d spooled hits the database refused or could not store in time, "
+    f"in {QUARANTINE_FILE} "
     "(%d since start)",
     level=logging.ERROR,
 )

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core import signing
 
-from lambdactr_django.beacon.signing import SIGNING_SALT
+from lambdactr_django.beacon.signing import DATED_SIGNING_SALT
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +27,10 @@ FLAG = "window.lambdactrPwned"
 
 def _send_hostile_hit(example_site, payload: str) -> None:
     # A token as the site's own template tag would sign it, naming a javascript:
-    # URL as the referrer and the payload as the path.
-    token = signing.Signer(key=example_site.env["SECRET_KEY"], salt=SIGNING_SALT).sign_object(
-        [example_site.host, f"/{payload}", REFERRER], compress=True
-    )
+    # URL as the referrer and the payload as the path (dated, as it names a referrer).
+    token = signing.TimestampSigner(
+        key=example_site.env["SECRET_KEY"], salt=DATED_SIGNING_SALT
+    ).sign_object([example_site.host, f"/{payload}", REFERRER], compress=True)
     request = urllib.request.Request(
         f"{example_site.stylesheet_url}?{urlencode({'t': token})}",
         headers={"User-Agent": payload, "Referer": REFERRER, "Accept-Language": "en"},

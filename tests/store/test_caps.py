@@ -34,6 +34,25 @@ def spool_dir(tmp_path: Path) -> Iterator[Path]:
         buffer.stop()
 
 
+def refuse(row: HeaderHit) -> None:
+    raise OperationalError("connection refused")
+
+
+def test_a_full_spool_directory_does_not_drop_hits_the_database_takes(
+    spool_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A spool left by an outage fills the directory while it is replayed.
+    monkeypatch.setattr(buffer, "_batch_bytes", lambda: 10**9)
+    spool.append([rows.new_row(make_hit("/spooled/")) for _ in range(3)])
+
+    dropped = spool.dropped.total
+    buffer.save(make_hit("/now/"))
+
+    # Stored at once (and the write let the spool's replay in).
+    assert "/now/" in HeaderHit.objects.values_list("path", flat=True)
+    assert spool.dropped.total == dropped
+
+
 @pytest.fixture(autouse=True)
 def quiet_spell(monkeypatch: pytest.MonkeyPatch) -> None:
     # The next drop is logged at once; afterwards the clock of the log lines is
@@ -46,8 +65,10 @@ def quiet_spell(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_journal_is_bounded_by_the_spool_cap_and_overflow_logged_once(
     spool_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The flusher never gets to store (the database is away): the journal grows.
+    # The flusher is not woken, and a hit the journal cannot take finds the
+    # database away too: the journal grows to the cap, then hits are dropped.
     monkeypatch.setattr(buffer, "_batch_bytes", lambda: 10**9)
+    monkeypatch.setattr(database, "insert", refuse)
     spool.dropped.flush()
     before = spool.dropped.total
     with caplog.at_level(logging.WARNING, logger="lambdactr_django"):
@@ -66,9 +87,6 @@ def test_the_durable_spool_counts_the_journals_in_its_cap(
     monkeypatch.setattr(buffer, "_batch_bytes", lambda: 10**9)
     buffer.save(make_hit("/journaled-1/"))
     buffer.save(make_hit("/journaled-2/"))
-
-    def refuse(row: HeaderHit) -> None:
-        raise OperationalError("connection refused")
 
     monkeypatch.setattr(database, "insert", refuse)
     for n in range(5):

@@ -116,6 +116,7 @@ def test_a_spool_is_replayed_in_chunks_bounded_in_bytes(
     assert sizes == [3, 3, 1]
 
 
+@pytest.mark.background_replay
 def test_the_beacon_does_not_wait_for_the_replay(
     spool_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -173,9 +173,6 @@ def test_a_successful_write_replays_the_spool(
 ) -> None:
     durable.save(make_hit("/while-down/"))
     monkeypatch.undo()
-    # In this thread, which sees the test's transaction; tests/store/test_replay.py
-    # shows the beacon does not wait for it.
-    monkeypatch.setattr(replay, "_start_background", replay.replay_logged)
 
     durable.save(make_hit("/after/"))
 
