@@ -95,7 +95,7 @@ class Settings:
 
     @property
     def ROLLUP_KEEP(self) -> int:
-        return getattr(settings, "LAMBDACTR_ROLLUP_KEEP", 25)
+        return getattr(settings, "LAMBDACTR_ROLLUP_KEEP", 15)
 
     @property
     def RATE_LIMIT(self) -> int | None:

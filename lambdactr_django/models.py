@@ -138,6 +138,12 @@ class Rollup(models.Model):
                 condition=models.Q(dimension="page"),
                 name="lambdactr_rollup_page_idx",
             ),
+            # The few folded rows of a range, which bound what a top list may miss.
+            models.Index(
+                fields=["dimension", "day", "site"],
+                condition=models.Q(folded__gt=0),
+                name="lambdactr_rollup_folded_idx",
+            ),
             # The few busy page-days the statistics look at first.
             models.Index(
                 fields=["day"],
