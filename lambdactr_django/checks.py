@@ -400,10 +400,10 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _alias_check("BEACON_DATABASE", "lambdactr_django.E202"),
     _check_old_beacon_database_name,
     _check_router,
+    *SECURITY_CHECKS,
 ]
 
 _DEPLOYMENT_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_spool_dir_set,
     _check_connect_timeout,
-    *SECURITY_CHECKS,
 ]
