@@ -18,6 +18,9 @@ LAMBDACTR_RATE_LIMIT = env.int("LAMBDACTR_RATE_LIMIT", default=0) or None
 LAMBDACTR_BUFFER_SECONDS = env.float("LAMBDACTR_BUFFER_SECONDS", default=0.0) or None
 LAMBDACTR_DB_TIMEOUT = env.float("LAMBDACTR_DB_TIMEOUT", default=2.0)
 LAMBDACTR_TRUSTED_PROXIES = env.list("LAMBDACTR_TRUSTED_PROXIES", default=[])
+# example_project/wsgi.py reads it: the servers answer hits through the fast
+# path, as the example project does, unless a test asks for "view".
+BEACON_FAST_PATH = env.str("BEACON_FAST_PATH", default="wsgi")
 
 LOGGING = {
     "version": 1,
