@@ -94,3 +94,19 @@ def test_the_statistics_say_what_they_do_not_count(admin_client: Client) -> None
     assert "2 hits with a forged or broken signature" in note
     counted = admin_client.get(_show_all(note))
     assert counted.context["report"].hits == HeaderHit.objects.count()
+
+
+def test_large_counts_of_what_is_left_out_are_estimates(
+    admin_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    from lambdactr_django.stats import counting
+
+    if connection.vendor != "postgresql":
+        pytest.skip("estimates come from PostgreSQL's planner")
+    _traffic()
+    # As if every part were many: the planner's estimate, said as "about".
+    monkeypatch.setattr(counting, "HIDDEN_EXACT_BELOW", 0)
+    note = _note(admin_client.get(CHANGELIST))
+    assert note.startswith("Not shown: about ")
