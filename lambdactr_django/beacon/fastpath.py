@@ -114,7 +114,9 @@ class BeaconFastPath:
             raise
         headers = [*answer.headers, ("Content-Length", str(len(answer.body)))]
         start_response(_STATUS_LINES[answer.status], headers)
-        return _Body(answer.body)
+        # HEAD: the length a GET would have, and no body (RFC 9110), whatever the
+        # server does; Django's handler strips it on the other door.
+        return _Body(b"" if request.method == "HEAD" else answer.body)
 
 
 class _Body:

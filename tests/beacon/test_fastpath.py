@@ -344,3 +344,23 @@ def test_wsgi_py_can_import_it_before_django_is_set_up() -> None:
         env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
     )
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.django_db
+def test_head_of_the_image_has_the_length_but_no_body() -> None:
+    from lambdactr_django.beacon.fastpath import BeaconFastPath
+
+    def django(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        raise AssertionError("the fast path should answer this itself")
+
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+    environ = RequestFactory().head("/ctr/i.gif", headers=STYLESHEET_HEADERS).environ
+    body = b"".join(
+        BeaconFastPath(django, warm_up=False)(environ, lambda s, h: seen.append((s, h)))
+    )
+
+    [(status, headers)] = seen
+    assert status == "200 OK"
+    assert dict(headers)["Content-Length"] == "43"
+    assert body == b""
+    assert HeaderHit.objects.count() == 0
