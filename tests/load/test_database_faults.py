@@ -33,15 +33,6 @@ ANSWER_WITHIN = 6.0
 BEACON = "/ctr/s.css"
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[server.Cluster]:
-    running = server.Cluster().init()
-    try:
-        yield running
-    finally:
-        running.destroy()
-
-
 @pytest.fixture
 def spool_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="lambdactr-fault-spool-"))

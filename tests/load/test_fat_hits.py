@@ -13,7 +13,6 @@ import re
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,15 +80,6 @@ def rows_reach(url: str, count: int, within: float) -> int:
         time.sleep(0.5)
         rows = server.count_rows(url)
     return rows
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[server.Cluster]:
-    running = server.Cluster().init()
-    try:
-        yield running
-    finally:
-        running.destroy()
 
 
 @pytest.fixture
