@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.db import models
@@ -174,3 +175,45 @@ class RolledDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} ({self.zone})"
+
+
+def new_share_token() -> str:
+    """A shared link's secret: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+class SharedLink(models.Model):
+    """A read-only link to one site's statistics, for people without an admin login.
+
+    The URL carries ``token`` signed with the project's SECRET_KEY (see
+    lambdactr_django.admin.shared): the table alone is not enough to make it.
+    Revoked (``revoked_at``) or past ``expires_at``, it opens nothing.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
+    site = models.CharField(
+        max_length=MAX_SITE_LENGTH, help_text="The site whose statistics it shows."
+    )
+    label = models.CharField(
+        max_length=100, blank=True, help_text="Who or what the link is for, for you alone."
+    )
+    created_at = models.DateTimeField("created", default=timezone.now, editable=False)
+    # A username, not a key: the counter's tables may live on a database of their own.
+    created_by = models.CharField("created by", max_length=150, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        "expires", null=True, blank=True, help_text="Empty: until revoked."
+    )
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "shared dashboard link"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.site} ({self.label})" if self.label else self.site
+
+    def is_open(self, now: Any = None) -> bool:
+        """Not revoked, and not expired at ``now`` (default: now)."""
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from lambdactr_django.admin import public
 from lambdactr_django.beacon import views
 
 app_name = "lambdactr"
@@ -12,4 +13,6 @@ urlpatterns = [
     path("s.css", views.stylesheet, name="stylesheet"),
     path("d.css", views.visitor_day, name="daily"),
     path("i.gif", views.image, name="image"),
+    # A shared dashboard (admin/public.py): the key is a signed random token.
+    path("shared/<str:key>/", public.shared_statistics, name="shared_statistics"),
 ]

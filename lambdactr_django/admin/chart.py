@@ -5,11 +5,13 @@ so it follows the light and dark themes."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from lambdactr_django.admin.numbers import count
 from lambdactr_django.stats.reports import Day
 
 WIDTH = 960
@@ -22,13 +24,16 @@ MAX_DATE_LABELS = 8
 MAX_BAR_WIDTH = 48  # a week's bars would otherwise be slabs
 
 
-def bar_chart(series: Sequence[Day]) -> SafeString:
-    """Bars of views per day with narrower bars of visitors in front of them."""
+def bar_chart(series: Sequence[Day], previous: Sequence[Day] | None = None) -> SafeString:
+    """Bars of views per day with narrower bars of visitors in front of them, and
+    behind them, faint and wider, the views of the previous period's same day."""
+    before = list(previous or [])
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
-    top = nice_ceiling(max((max(d.views, d.visitors) for d in series), default=0))
+    top = nice_ceiling(max((max(d.views, d.visitors) for d in [*series, *before]), default=0))
     slot = plot_width / max(len(series), 1)
     bar = min(slot * 0.8, MAX_BAR_WIDTH)
+    wide = min(slot * 0.95, MAX_BAR_WIDTH * 1.25)
 
     def y(value: int) -> float:
         return TOP + plot_height * (1 - value / top)
@@ -38,18 +43,19 @@ def bar_chart(series: Sequence[Day]) -> SafeString:
         "",
         '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
         '<text class="axis" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>',
-        ((LEFT, WIDTH - RIGHT, _n(y(t)), _n(y(t)), LEFT - 6, _n(y(t)), f"{t:,}") for t in ticks),
+        ((LEFT, WIDTH - RIGHT, _n(y(t)), _n(y(t)), LEFT - 6, _n(y(t)), count(t)) for t in ticks),
     )
     bars = format_html_join(
         "",
-        "<g><title>{}: {} views, {} visitors</title>"
+        "<g><title>{}</title>{}"
         '<rect class="views" x="{}" y="{}" width="{}" height="{}"/>'
         '<rect class="visitors" x="{}" y="{}" width="{}" height="{}"/></g>',
         (
             (
-                d.day.isoformat(),
-                d.views,
-                d.visitors,
+                _tooltip(d, before[i] if i < len(before) else None),
+                _previous_bar(before[i], LEFT + (i + 0.5) * slot, wide, y)
+                if i < len(before)
+                else "",
                 _n(LEFT + (i + 0.5) * slot - bar / 2),
                 _n(y(d.views)),
                 _n(bar),
@@ -72,14 +78,21 @@ def bar_chart(series: Sequence[Day]) -> SafeString:
             if i % every == 0
         ),
     )
+    described = (
+        "Views and visitors per day, and the previous period's views behind them; "
+        "the table below has the numbers."
+        if before
+        else "Views and visitors per day; the table below has the numbers."
+    )
     return format_html(
         '<svg class="lambdactr-chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}">'
-        '<title id="{}">Views and visitors per day; the table below has the numbers.</title>'
+        '<title id="{}">{}</title>'
         '{}<line class="baseline" x1="{}" x2="{}" y1="{}" y2="{}"/>{}{}</svg>',
         WIDTH,
         HEIGHT,
         "lambdactr-chart-title",
         "lambdactr-chart-title",
+        described,
         grid,
         LEFT,
         WIDTH - RIGHT,
@@ -88,6 +101,36 @@ def bar_chart(series: Sequence[Day]) -> SafeString:
         bars,
         dates,
     )
+
+
+def _tooltip(day: Day, before: Day | None) -> str:
+    text = f"{day.day.isoformat()}: {count(day.views)} views, {count(day.visitors)} visitors"
+    if before is not None:
+        text += f"; previous period, {before.day.isoformat()}: {count(before.views)} views"
+    return text
+
+
+def _previous_bar(day: Day, centre: float, width: float, y: Callable[[int], float]) -> SafeString:
+    return format_html(
+        '<rect class="previous" x="{}" y="{}" width="{}" height="{}"/>',
+        _n(centre - width / 2),
+        _n(y(day.views)),
+        _n(width),
+        _n(y(0) - y(day.views)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    day: Day
+    # The previous period's day at the same place, when compared.
+    previous: Day | None
+
+
+def day_rows(series: Sequence[Day], previous: Sequence[Day] | None = None) -> list[DayRow]:
+    """The chart's table: each day beside the previous period's day it is drawn over."""
+    before = list(previous or [])
+    return [DayRow(d, before[i] if i < len(before) else None) for i, d in enumerate(series)]
 
 
 def nice_ceiling(value: int) -> int:

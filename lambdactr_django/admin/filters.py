@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_date
 
 from lambdactr_django import days, stats
 from lambdactr_django.models import HeaderHit
-from lambdactr_django.stats import Traffic
+from lambdactr_django.stats import Traffic, periods
 
 if TYPE_CHECKING:
     from django.contrib.admin.filters import _ListFilterChoices
@@ -28,7 +28,7 @@ class DateFilter(admin.SimpleListFilter):
     template = "lambdactr_django/admin/date_filter.html"
     since_parameter = "since"
     until_parameter = "until"
-    presets = {"today": 0, "7d": 6, "30d": 29}
+    presets = periods.PRESETS
 
     def __init__(
         self,
@@ -83,7 +83,7 @@ class DateFilter(admin.SimpleListFilter):
         ]
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
+        return list(periods.PRESETS.items())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
         return stats.between(queryset, *self.days())
@@ -106,9 +106,19 @@ def requested_days(
     preset: str | None, since: str | None, until: str | None
 ) -> tuple[dt.date | None, dt.date | None]:
     """The first and last day the date filter asks for; None where it is open."""
-    if preset in DateFilter.presets:
-        return days.last_days(DateFilter.presets[preset] + 1)
+    if preset in periods.PRESETS:
+        return periods.preset_days(preset)
     return _date(since), _date(until)
+
+
+def period_of(query: Mapping[str, str]) -> str:
+    """The preset period ``query`` asks for, "custom" for a range, "" for every day."""
+    preset = query.get(DateFilter.parameter_name)
+    if preset in periods.PRESETS:
+        return str(preset)
+    if _date(query.get(DateFilter.since_parameter)) or _date(query.get(DateFilter.until_parameter)):
+        return "custom"
+    return ""
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -314,6 +324,13 @@ class Selection:
     # A search, another column's filter, or a parameter given twice ("either"):
     # the hits are narrowed beyond the arguments above.
     narrowed: bool
+    # A key of stats.periods.PRESETS, "custom" (a range) or "" (every day).
+    period: str = ""
+
+    @property
+    def previous(self) -> tuple[dt.date, dt.date] | None:
+        """The period of as many days just before, to compare with; None if open."""
+        return periods.previous(self.start, self.end)
 
 
 def selection(query: QueryDict) -> Selection:
@@ -339,6 +356,7 @@ def selection(query: QueryDict) -> Selection:
         verified=None if signature == "all" else signature != "no",
         traffic=traffic_of(query),
         narrowed=narrowed,
+        period=period_of(query),
     )
 
 
