@@ -71,6 +71,7 @@ def statistics_view(model_admin: HeaderHitAdmin, request: HttpRequest) -> HttpRe
         "hidden": statistics_note(request, report, everything, statistics_url),
         "chips": controls.chips(statistics_url, request.GET),
         "site_choices": controls.site_choices(chosen),
+        "site_selected": chosen.site is not None,
         "site_kept": controls.pairs(request.GET, ("site",)),
         "all_sites_url": controls.url_with(statistics_url, request.GET, ("site",)),
         "json_url": controls.json_url(request.GET),

@@ -70,7 +70,9 @@ def test_rates_change_in_points_and_ratios_in_percent() -> None:
         "1.2",
         numbers.Change("\u221250%", "down"),
     )
-    assert shown["bounce_rate"].change_title == "Previous period (24 Nov 2026 – 30 Nov 2026): 40%"
+    assert (
+        shown["bounce_rate"].change_title == "Previous period (24 Nov 2026 \u2013 30 Nov 2026): 40%"
+    )
 
 
 @pytest.mark.parametrize(

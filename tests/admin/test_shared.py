@@ -76,7 +76,16 @@ def test_the_link_shows_that_site_s_statistics_and_nothing_hit_level() -> None:
     assert "blog.example/a/" in html
     assert '<span class="lambdactr-number">1</span> view by people in the last 30 minutes' in html
     # No admin, no hit list, no export, no raw headers, no other site.
-    for leak in ('href="/admin/', "headerhit", "Export", "Hit list", SECRET_AGENT, "x/y", "other.example", "/private/"):
+    for leak in (
+        'href="/admin/',
+        "headerhit",
+        "Export",
+        "Hit list",
+        SECRET_AGENT,
+        "x/y",
+        "other.example",
+        "/private/",
+    ):
         assert leak not in html
     assert "<script" not in html
     assert '<meta name="robots" content="noindex, nofollow">' in html

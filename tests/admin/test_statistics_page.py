@@ -48,7 +48,9 @@ def _changes(html: str) -> dict[str, str]:
 def test_every_period_is_a_link_keeping_the_other_filters(admin_client: Client) -> None:
     html = _html(admin_client, "?when=7d&browser=Chrome")
     nav = html.split('aria-label="Period">')[1].split("</nav>")[0]
-    links = re.findall(r'<a href="([^"]*)"( class="selected" aria-current="page")?>([^<]*)</a>', nav)
+    links = re.findall(
+        r'<a href="([^"]*)"( class="selected" aria-current="page")?>([^<]*)</a>', nav
+    )
     assert [(url, bool(selected), label) for url, selected, label in links] == [
         (f"{STATISTICS}?browser=Chrome&amp;when=today", False, "Today"),
         (f"{STATISTICS}?browser=Chrome&amp;when=yesterday", False, "Yesterday"),
@@ -96,13 +98,19 @@ def test_periods_select_the_same_days_on_both_pages(
 
 def test_the_hit_list_offers_the_same_periods(admin_client: Client) -> None:
     html = admin_client.get(HIT_LIST).content.decode()
-    for key, label in [("yesterday", "Yesterday"), ("month", "This month"), ("12m", "Last 12 months")]:
+    for key, label in [
+        ("yesterday", "Yesterday"),
+        ("month", "This month"),
+        ("12m", "Last 12 months"),
+    ]:
         assert f'href="?when={key}">{label}</a>' in html
 
 
 def test_active_filters_are_chips_that_remove_themselves(admin_client: Client) -> None:
     html = _html(admin_client, "?when=7d&browser=Chrome&device__exact=mobile&q=%3Cb%3E")
-    chips = re.findall(r'<li><span>([^<]*)</span><a href="([^"]*)" title="Remove this filter"', html)
+    chips = re.findall(
+        r'<li><span>([^<]*)</span><a href="([^"]*)" title="Remove this filter"', html
+    )
     assert chips == [
         ("Browser: Chrome", f"{STATISTICS}?when=7d&amp;device__exact=mobile&amp;q=%3Cb%3E"),
         ("Device: mobile", f"{STATISTICS}?when=7d&amp;browser=Chrome&amp;q=%3Cb%3E"),
@@ -123,6 +131,11 @@ def test_the_site_form_lists_the_sites_and_keeps_the_rest(admin_client: Client) 
         '<option value="shop.example" selected>shop.example</option>'
     ) in form
     assert f'<a href="{STATISTICS}?when=30d">All sites</a>' in form
+    # Without a site chosen the form says so, and sends no site unless one is picked.
+    every = _html(admin_client, "?when=30d")
+    form = every.split('class="lambdactr-form lambdactr-site">')[1].split("</form>")[0]
+    assert '<select name="site"><option value="" disabled selected>All sites</option>' in form
+    assert "All sites</a>" not in form
 
 
 def test_statistics_and_hit_list_link_each_other_with_the_same_filters(
@@ -146,7 +159,9 @@ def test_each_headline_number_has_its_change(admin_client: Client) -> None:
     assert _numbers(html) == {"views": "3", "visitors": "1"}
     assert _changes(html) == {"views": "+50%", "visitors": "new"}
     today = timezone.localdate()
-    before = f"{today - dt.timedelta(days=13):%-d %b %Y} – {today - dt.timedelta(days=7):%-d %b %Y}"
+    before = (
+        f"{today - dt.timedelta(days=13):%-d %b %Y} \u2013 {today - dt.timedelta(days=7):%-d %b %Y}"
+    )
     assert f'title="Previous period ({before}): 2">+50%</span>' in html
     assert f'compared with <span class="lambdactr-previous-days">{before}</span>' in html
 
@@ -198,7 +213,7 @@ def test_the_chart_draws_the_previous_period_faintly_and_tables_it(admin_client:
     assert (
         f'<tr><th scope="row">{today:%a} {today.day} {today:%b %Y}</th>'
         '<td class="lambdactr-count">1</td><td class="lambdactr-count">0</td>'
-        f'<td>{week_ago:%a} {week_ago.day} {week_ago:%b %Y}</td>'
+        f"<td>{week_ago:%a} {week_ago.day} {week_ago:%b %Y}</td>"
         '<td class="lambdactr-count">2</td><td class="lambdactr-count">0</td></tr>'
     ) in html
 
