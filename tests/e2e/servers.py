@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 TABLE = "lambdactr_django_headerhit"
+ROLLUP_TABLES = ("lambdactr_django_rollup", "lambdactr_django_rolledday")
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "e2e-" + secrets.token_urlsafe(12)
 
@@ -112,6 +113,11 @@ class HitStore:
 
     def clear(self) -> None:
         self._connect().execute(f"DELETE FROM {TABLE}")
+
+    def clear_rollups(self) -> None:
+        """Forget what lambdactr_seed (or the page) rolled up, for the next test."""
+        for table in ROLLUP_TABLES:
+            self._connect().execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
         if self._connection is not None:

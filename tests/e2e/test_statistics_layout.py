@@ -11,6 +11,13 @@ CHANGELIST = "/admin/lambdactr_django/headerhit/"
 STATISTICS = CHANGELIST + "statistics/"
 PHONE = {"width": 390, "height": 844}
 LONG = "/" + "a-very-long-path-segment-" * 12
+SHARE = (
+    "from django.db.models import Count; "
+    "from lambdactr_django.models import HeaderHit, SharedLink; "
+    "from lambdactr_django.admin.shared import share_path; "
+    "site = HeaderHit.objects.values('site').annotate(n=Count('pk')).order_by('-n')[0]['site']; "
+    "print(share_path(SharedLink.objects.create(site=site)))"
+)
 
 
 def _scroll_width(page) -> int:
@@ -22,8 +29,12 @@ def _background(page, selector: str) -> str:
 
 
 @pytest.fixture
-def seeded(example_site, hits) -> None:
+def seeded(example_site, hits):
     example_site.manage("lambdactr_seed", "--hits", "400", "--days", "30", "--sites", "3", "--yes")
+    yield
+    # The seed rolls up the days it filled; the next test starts from no hits at all.
+    hits.clear()
+    hits.clear_rollups()
 
 
 @pytest.mark.usefixtures("seeded")
@@ -51,6 +62,19 @@ def test_the_page_fits_a_phone_and_follows_the_dark_theme(new_context, example_s
     toggled.evaluate("localStorage.setItem('theme', 'dark')")
     toggled.goto(example_site.url(STATISTICS + "?when=30d&browser=Chrome"))
     assert _background(toggled, ".lambdactr-chips li") == "rgb(33, 33, 33)"
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_shared_dashboard_fits_a_phone_in_the_dark(new_context, example_site):
+    shared = example_site.manage("shell", "--no-imports", "-c", SHARE).strip()
+    stranger = new_context(viewport=PHONE, color_scheme="dark").new_page()
+    response = stranger.goto(example_site.url(shared + "?when=30d"))
+    assert response is not None
+    assert response.status == 200
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert stranger.locator(".lambdactr-total-views .lambdactr-number").inner_text() != "0"
+    assert _scroll_width(stranger) <= PHONE["width"]
+    assert _background(stranger, "body") == "rgb(18, 18, 18)"
 
 
 @pytest.mark.usefixtures("seeded")
