@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -32,7 +33,7 @@ from lambdactr_django.admin.headline import headlines, period_text
 from lambdactr_django.admin.hidden import SHOW_ALL, statistics_note
 from lambdactr_django.hits import BotReason, Kind
 from lambdactr_django.models import HeaderHit
-from lambdactr_django.stats import Traffic, rollups
+from lambdactr_django.stats import Traffic, periods, rollups
 from lambdactr_django.stats.live import live
 
 if TYPE_CHECKING:
@@ -87,28 +88,32 @@ def count(
     narrowed: Callable[[dt.date | None, dt.date | None], QuerySet[HeaderHit] | None],
 ) -> tuple[stats.Report, stats.Report | None]:
     """The report of the chosen period, and of the one before it (None if open)."""
-    periods = [(chosen.start, chosen.end, stats.TOP_ROWS)]
-    if chosen.previous is not None:
-        periods.append((*chosen.previous, _PREVIOUS_ROWS))
-    reports = []
-    for start, end, limit in periods:
-        hits = narrowed(start, end)
-        if hits is None:
-            # Sites without a lambdactr_rollup cron job stay fast: seal a few days first.
-            rollups.catch_up(start, end, most=rollups.LAZY_DAYS)
-        reports.append(
-            stats.report_for(
-                site=chosen.site,
-                start=start,
-                end=end,
-                kind=chosen.kind,
-                verified=chosen.verified,
-                traffic=chosen.traffic,
-                limit=limit,
-                narrowed=hits,
-            )
-        )
-    return reports[0], reports[1] if len(reports) > 1 else None
+    hits = narrowed(chosen.start, chosen.end)
+    if hits is None:
+        # Sites without a lambdactr_rollup cron job stay fast: seal a few days first.
+        rollups.catch_up(chosen.start, chosen.end, most=rollups.LAZY_DAYS)
+    report = stats.report_for(
+        chosen.site,
+        chosen.start,
+        chosen.end,
+        chosen.kind,
+        chosen.verified,
+        chosen.traffic,
+        narrowed=hits,
+    )
+    if chosen.previous is None:
+        return report, None
+    start, end = chosen.previous
+    hits = narrowed(start, end)
+    if hits is None:
+        rollups.catch_up(start, end, most=rollups.LAZY_DAYS)
+        before = periods.report_before
+    else:
+        before = functools.partial(stats.report_for, narrowed=hits)
+    previous = before(
+        chosen.site, start, end, chosen.kind, chosen.verified, chosen.traffic, _PREVIOUS_ROWS
+    )
+    return report, previous
 
 
 def page_context(

@@ -3,11 +3,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lambdactr_django import days
-from lambdactr_django.stats import periods
+from lambdactr_django.models import HeaderHit
+from lambdactr_django.stats import periods, rollups
+from tests.hits import make_hit
 
 D = dt.date
 
@@ -59,3 +63,39 @@ def test_today_is_the_site_zone_s_day(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(timezone, "now", lambda: instant)
     assert periods.preset_days("today") == (D(2026, 12, 2), D(2026, 12, 2))
     assert periods.preset_days("yesterday") == (D(2026, 12, 1), D(2026, 12, 1))
+
+
+def _sealed_week() -> tuple[dt.date, dt.date]:
+    today = days.today()
+    start, end = today - dt.timedelta(days=14), today - dt.timedelta(days=8)
+    for days_ago in (8, 9, 14):
+        make_hit(days_ago=days_ago)
+    rollups.roll([start + dt.timedelta(days=n) for n in range(7)])
+    return start, end
+
+
+@pytest.mark.django_db
+def test_a_sealed_past_period_is_counted_once_until_it_is_rolled_again() -> None:
+    start, end = _sealed_week()
+    arguments = (None, start, end, None, True, "human", 1)
+    assert periods.report_before(*arguments).views == 3
+    with CaptureQueriesContext(connection) as queries:
+        assert periods.report_before(*arguments).views == 3
+    # Only the question "are these days sealed as before?".
+    assert len(queries) == 1
+    # A delete rolls its day again (as the admin and lambdactr_prune do): counted anew.
+    HeaderHit.objects.filter(created_at__lt=days.start_of(start + dt.timedelta(days=1))).delete()
+    rollups.refresh([start])
+    assert periods.report_before(*arguments).views == 2
+    # Another question is another answer.
+    assert periods.report_before(None, start, end, None, True, "bot", 1).views == 0
+
+
+@pytest.mark.django_db
+def test_a_period_not_all_sealed_is_counted_every_time() -> None:
+    start, end = _sealed_week()
+    rollups.forget([end])
+    arguments = (None, start, end, None, True, "human", 1)
+    assert periods.report_before(*arguments).views == 3
+    make_hit(days_ago=8)
+    assert periods.report_before(*arguments).views == 4
