@@ -170,3 +170,14 @@ def test_only_get_and_head() -> None:
     link = SharedLink.objects.create(site="blog.example")
     assert Client().post(share_path(link)).status_code == 405
     assert Client().head(share_path(link)).status_code == 200
+
+
+def test_what_came_from_a_request_is_escaped() -> None:
+    make_hit(site="blog.example", path="/<script>alert(1)</script>/", referrer_host="<b>x</b>")
+    link = SharedLink.objects.create(site="blog.example", label="<i>board</i>")
+    html = Client().get(share_path(link)).content.decode()
+    assert "<script>alert" not in html
+    assert "blog.example/&lt;script&gt;alert(1)&lt;/script&gt;/" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    staff = _staff("view_sharedlink", "view_headerhit")
+    assert "&lt;i&gt;board&lt;/i&gt;" in staff.get(LINKS).content.decode()
