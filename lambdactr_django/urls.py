@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from lambdactr_django.api import views as api
 from lambdactr_django.beacon import views
 
 app_name = "lambdactr"
@@ -12,4 +13,7 @@ urlpatterns = [
     path("s.css", views.stylesheet, name="stylesheet"),
     path("d.css", views.visitor_day, name="daily"),
     path("i.gif", views.image, name="image"),
+    # The statistics as JSON, for the admin's staff and their tokens (docs/api.md).
+    path("api/statistics.json", api.statistics, name="api_statistics"),
+    path("api/openapi.json", api.openapi, name="api_openapi"),
 ]

@@ -1,8 +1,10 @@
 """The admin: the hit list (hit_list) with its filters and paginator, the statistics
-page with its chart, and the export. Importing this registers the hit list."""
+page with its chart, the export, and the API tokens. Importing this registers the
+hit list and the tokens."""
 
 from __future__ import annotations
 
 from lambdactr_django.admin.hit_list import HeaderHitAdmin
+from lambdactr_django.admin.tokens import ApiTokenAdmin
 
-__all__ = ["HeaderHitAdmin"]
+__all__ = ["ApiTokenAdmin", "HeaderHitAdmin"]
