@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client, override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
@@ -24,6 +27,17 @@ BASE_URL = "http://localhost/ctr/api"
 SCHEMA_FILE = Path(lambdactr_django.api.__file__).parent / "openapi.json"
 # Loaded from the running app, as a client would: through Django's WSGI handler.
 schema = schemathesis.openapi.from_wsgi("/ctr/api/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def _one_connection() -> Iterator[None]:
+    # As Django's test client does: the handler would otherwise close the test's
+    # connection (and its transaction) after each request.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
