@@ -279,3 +279,17 @@ def test_head_answers_as_get(client: Client, secret: str) -> None:
     answer = client.head(URL, **bearer(secret))
     assert answer.status_code == 200
     assert answer["Cache-Control"] == "private, no-store"
+
+
+def test_fields_a_report_gains_appear_without_code_changes(
+    client: Client, secret: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdactr_django.stats import Report
+
+    counted = Report.to_dict
+    monkeypatch.setattr(
+        Report, "to_dict", lambda self: {**counted(self), "countries": [{"label": "NZ"}]}
+    )
+    report = client.get(URL, **bearer(secret)).json()["report"]
+
+    assert report["countries"] == [{"label": "NZ"}]
