@@ -134,3 +134,17 @@ def test_the_admin_revokes_at_once(admin_client: Client, client: Client) -> None
 
     assert ApiToken.objects.get().revoked
     assert client.get(URL, **bearer(secret)).status_code == 401
+
+
+def test_the_list_filters_live_and_revoked_tokens(admin_client: Client) -> None:
+    user = reader()
+    tokens.create(user, "still-live")
+    revoked, _ = tokens.create(user, "gone")
+    tokens.revoke(ApiToken.objects.filter(pk=revoked.pk))
+
+    live = admin_client.get(LIST + "?state=live").content.decode()
+    gone = admin_client.get(LIST + "?state=revoked").content.decode()
+    assert "still-live" in live
+    assert "gone" not in live
+    assert "gone" in gone
+    assert "still-live" not in gone
