@@ -109,7 +109,8 @@ def build(day_count: int, site: str | None = None) -> Digest:
 def sections(report: Any) -> list[Section]:
     """The top lists of ``report``: pages, referrers, and the optional ones it has."""
     chosen = [("pages", "Top pages", "Page"), ("referrers", "Top referrers", "Host")]
-    chosen += [entry for entry in OPTIONAL_SECTIONS if getattr(report, entry[0], None)]
+    # Shown once the report counts them, empty or not: "none" is news too.
+    chosen += [entry for entry in OPTIONAL_SECTIONS if hasattr(report, entry[0])]
     return [
         Section(title, column, [(row.label, row.views) for row in getattr(report, name)[:TOP_ROWS]])
         for name, title, column in chosen

@@ -41,6 +41,7 @@ def test_optional_top_lists_are_shown_where_the_report_has_them() -> None:
         ("Top pages", [("a", 2), ("b", 1)]),
         ("Top referrers", []),
         ("Top sources", [("newsletter", 2), ("<script>", 1)]),
+        ("Top campaigns", []),
     ]
 
 

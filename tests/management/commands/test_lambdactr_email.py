@@ -210,3 +210,34 @@ def test_a_refused_connection_is_an_error_not_a_traceback() -> None:
         pytest.raises(CommandError, match="The message was not sent"),
     ):
         _send("--to", "owner@example.com")
+
+
+def test_sources_a_report_counts_are_shown_and_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lambdactr_django import digest
+    from lambdactr_django.stats import Row
+
+    def newer(report: Any) -> list[digest.Section]:
+        # As a report that counts sources would give them (stats.Report gains fields).
+        report = type(
+            "Newer",
+            (),
+            {
+                "pages": report.pages,
+                "referrers": report.referrers,
+                "sources": [Row("<news>", 4, 2)],
+                "campaigns": [],
+            },
+        )()
+        return counted(report)
+
+    counted = digest.sections
+    monkeypatch.setattr(digest, "sections", newer)
+    _send("--to", "owner@example.com", "--days", "1")
+    message = mail.outbox[0]
+
+    assert "\nTop sources\n        4  <news>\n\nTop campaigns\n  None in this period.\n" in (
+        message.body
+    )
+    html = message.alternatives[0][0]
+    assert '<td style="padding-right: 1em;">&lt;news&gt;</td>' in html
+    assert '<h2 style="font-size: 1.1em;">Top campaigns</h2>\n<p>None in this period.</p>' in html
