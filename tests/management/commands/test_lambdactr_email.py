@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from io import StringIO
 from typing import Any
 
+import django
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
@@ -147,6 +148,23 @@ def test_an_address_is_required() -> None:
         _send()
 
 
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def _smtp(port: int, timeout: float) -> dict[str, Any]:
+    """Settings that send through an SMTP server on loopback."""
+    if django.VERSION >= (6, 1):
+        # EMAIL_HOST and the like are deprecated there.
+        options = {"host": "127.0.0.1", "port": port, "timeout": timeout}
+        return {"MAILERS": {"default": {"BACKEND": SMTP, "OPTIONS": options}}}
+    return {
+        "EMAIL_BACKEND": SMTP,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": port,
+        "EMAIL_TIMEOUT": timeout,
+    }
+
+
 class _Inbox:
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], bytes]] = []
@@ -174,10 +192,7 @@ def test_a_real_smtp_server_gets_one_message_with_both_parts(
     inbox, port = smtp
     _data()
     with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=port,
-        EMAIL_TIMEOUT=5,
+        **_smtp(port, timeout=5),
         DEFAULT_FROM_EMAIL="counter@example.com",
         LAMBDACTR_SITE_URL=SITE_URL,
     ):
@@ -189,7 +204,8 @@ def test_a_real_smtp_server_gets_one_message_with_both_parts(
     parsed = email.message_from_bytes(content, policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     assert parsed.get_content_type() == "multipart/alternative"
-    assert parsed["Subject"].startswith("Page views of all sites, ")
+    # Django 6 folds the long header from its first line: unfolded, a space leads.
+    assert str(parsed["Subject"]).strip().startswith("Page views of all sites, ")
     text = parsed.get_body(("plain",))
     html = parsed.get_body(("html",))
     assert text is not None
@@ -201,12 +217,7 @@ def test_a_real_smtp_server_gets_one_message_with_both_parts(
 
 def test_a_refused_connection_is_an_error_not_a_traceback() -> None:
     with (
-        override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=free_port(),
-            EMAIL_TIMEOUT=2,
-        ),
+        override_settings(**_smtp(free_port(), timeout=2)),
         pytest.raises(CommandError, match="The message was not sent"),
     ):
         _send("--to", "owner@example.com")
