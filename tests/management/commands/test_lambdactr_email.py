@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -18,7 +19,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from lambdactr_django import days
+from lambdactr_django import days, digest
+from lambdactr_django.stats import Report
 from tests.hits import GOOGLEBOT, make_hit
 from tests.server import free_port
 
@@ -47,6 +49,16 @@ def _data() -> None:
     make_hit(path="/ancient/", when=_at(15))
     make_hit(path="/bot/", when=_at(1), user_agent=GOOGLEBOT, is_bot=True, device="bot")
     make_hit(path="/forged/", when=_at(1), verified=False)
+
+
+def _optional_sections() -> str:
+    # The top lists a newer Report counts (none of these hits carries one).
+    fields = {f.name for f in dataclasses.fields(Report)}
+    return "".join(
+        f"{title}\n  None in this period.\n\n"
+        for name, title, _ in digest.OPTIONAL_SECTIONS
+        if name in fields
+    )
 
 
 def _send(*args: str) -> str:
@@ -92,6 +104,7 @@ def test_the_message_says_the_week_against_the_week_before() -> None:
         "        1  evil.example\n"
         "        1  news.example\n"
         "\n"
+        f"{_optional_sections()}"
         f"The statistics page: {link}\n"
     )
     [(html, mimetype)] = message.alternatives
@@ -224,7 +237,6 @@ def test_a_refused_connection_is_an_error_not_a_traceback() -> None:
 
 
 def test_sources_a_report_counts_are_shown_and_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lambdactr_django import digest
     from lambdactr_django.stats import Row
 
     def newer(report: Any) -> list[digest.Section]:
