@@ -12,6 +12,10 @@ REQUIRED = [
     "lambdactr_django/templates/lambdactr_django/admin/date_filter.html",
     "lambdactr_django/static/lambdactr_django/admin.css",
     "lambdactr_django/templatetags/lambdactr.py",
+    # The JSON statistics' published schema, served by api/views.py.
+    "lambdactr_django/api/openapi.json",
+    "lambdactr_django/templates/lambdactr_django/email/digest.txt",
+    "lambdactr_django/templates/lambdactr_django/email/digest.html",
 ]
 FORBIDDEN_PREFIXES = ("tests/", "example_project/", "scripts/")
 

@@ -125,6 +125,9 @@ LAMBDACTR_BUFFER_SECONDS = env.float("LAMBDACTR_BUFFER_SECONDS", default=0.0) or
 # Per client address per minute; None turns the limit off. The default cache
 # is per process: with several workers use a shared one (Redis, Memcached).
 LAMBDACTR_RATE_LIMIT = env.int("LAMBDACTR_RATE_LIMIT", default=300) or None
+# Where this site's admin is reached, e.g. https://www.example.com: the e-mail
+# digest (lambdactr_email) links to the statistics page under it.
+LAMBDACTR_SITE_URL = env("LAMBDACTR_SITE_URL", default=None)
 # Serves /bench/empty.css, the benchmark's baseline (bench/run); off on a real site.
 BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
 

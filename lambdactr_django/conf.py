@@ -110,6 +110,14 @@ class Settings:
         return getattr(settings, "LAMBDACTR_RATE_LIMIT_CACHE", "default")
 
     @property
+    def API_RATE_LIMIT(self) -> int | None:
+        return getattr(settings, "LAMBDACTR_API_RATE_LIMIT", 60)
+
+    @property
+    def SITE_URL(self) -> str | None:
+        return getattr(settings, "LAMBDACTR_SITE_URL", None)
+
+    @property
     def DATABASE(self) -> str | None:
         return getattr(settings, "LAMBDACTR_DATABASE", None)
 

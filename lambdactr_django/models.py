@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import ForeignObjectRel
 from django.utils import timezone
@@ -217,3 +218,34 @@ class SharedLink(models.Model):
         """Not revoked, and not expired at ``now`` (default: now)."""
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+class ApiToken(models.Model):
+    """A read-only token of the JSON statistics for one user (lambdactr_django.api).
+
+    Only the SHA-256 of the token is kept; ``prefix`` (its first characters, not
+    secret) lets a person tell their tokens apart. It reads what its user may
+    read: nothing once the user is inactive, no longer staff or without the
+    hits' view permission.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lambdactr_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True, help_text="What the token is for.")
+    prefix = models.CharField(max_length=16, editable=False)
+    digest = models.CharField("SHA-256", max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField("created", default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or 'unnamed'})"
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None

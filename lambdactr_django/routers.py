@@ -9,10 +9,12 @@ from django.db.models import Model
 from lambdactr_django.conf import conf
 
 APP_LABEL = "lambdactr_django"
+# The API's tokens point at users: they live where the users do, not with the hits.
+WITH_THE_USERS = {"apitoken"}
 
 
 def _ours(model: type[Model] | Model) -> bool:
-    return model._meta.app_label == APP_LABEL
+    return model._meta.app_label == APP_LABEL and model._meta.model_name not in WITH_THE_USERS
 
 
 class CounterRouter:
@@ -42,4 +44,6 @@ class CounterRouter:
     ) -> bool | None:
         if conf.DATABASE is None or app_label != APP_LABEL:
             return None
+        if model_name in WITH_THE_USERS:
+            return None if db != conf.DATABASE else False
         return db == conf.DATABASE

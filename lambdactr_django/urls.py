@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from lambdactr_django.admin import public
+from lambdactr_django.api import views as api
 from lambdactr_django.beacon import views
 
 app_name = "lambdactr"
@@ -15,4 +16,7 @@ urlpatterns = [
     path("i.gif", views.image, name="image"),
     # A shared dashboard (admin/public.py): the key is a signed random token.
     path("shared/<str:key>/", public.shared_statistics, name="shared_statistics"),
+    # The statistics as JSON, for the admin's staff and their tokens (docs/api.md).
+    path("api/statistics.json", api.statistics, name="api_statistics"),
+    path("api/openapi.json", api.openapi, name="api_openapi"),
 ]

@@ -51,17 +51,37 @@ FORBIDDEN = {
         "lambdactr_django.store",
         "lambdactr_django.stats",
         "lambdactr_django.admin",
+        "lambdactr_django.api",
+        "lambdactr_django.digest",
     ),
-    "lambdactr_django.beacon": ("lambdactr_django.stats", "lambdactr_django.admin"),
+    "lambdactr_django.beacon": (
+        "lambdactr_django.stats",
+        "lambdactr_django.admin",
+        "lambdactr_django.api",
+        "lambdactr_django.digest",
+    ),
     "lambdactr_django.store": (
         "lambdactr_django.beacon",
         "lambdactr_django.stats",
         "lambdactr_django.admin",
+        "lambdactr_django.api",
+        "lambdactr_django.digest",
     ),
     "lambdactr_django.stats": (
         "lambdactr_django.beacon",
         "lambdactr_django.store",
         "lambdactr_django.admin",
+        "lambdactr_django.api",
+        "lambdactr_django.digest",
+    ),
+    # Readers beside the admin: they count through the statistics (the API parses
+    # the statistics page's query with admin.filters.selection), never store.
+    "lambdactr_django.api": ("lambdactr_django.beacon", "lambdactr_django.store"),
+    "lambdactr_django.digest": (
+        "lambdactr_django.beacon",
+        "lambdactr_django.store",
+        "lambdactr_django.admin",
+        "lambdactr_django.api",
     ),
 }
 

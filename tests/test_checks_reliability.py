@@ -61,7 +61,15 @@ def test_e105_rate_limit_cache_in_the_database() -> None:
 
 
 def test_e105_not_checked_without_a_limit() -> None:
-    assert ids(LAMBDACTR_RATE_LIMIT=None, LAMBDACTR_RATE_LIMIT_CACHE="nope") == []
+    # Nor E702: the API's limit, which counts in the same cache, is off too.
+    assert (
+        ids(
+            LAMBDACTR_RATE_LIMIT=None,
+            LAMBDACTR_API_RATE_LIMIT=None,
+            LAMBDACTR_RATE_LIMIT_CACHE="nope",
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("options", [{}, {"connect_timeout": 0}, {"connect_timeout": 300}])

@@ -193,3 +193,14 @@ def test_migrate_creates_the_table_only_on_the_counter_database(on_counter: None
     assert "CREATE TABLE" not in sql("default")
     # The test databases were migrated before the router was on: both have it.
     assert "lambdactr_django_headerhit" in connections["counter"].introspection.table_names()
+
+
+def test_api_tokens_stay_with_the_users() -> None:
+    from lambdactr_django.models import ApiToken
+
+    with override_settings(LAMBDACTR_DATABASE="counter"):
+        router = CounterRouter()
+        assert router.db_for_read(ApiToken) is None
+        assert router.db_for_write(ApiToken) is None
+        assert router.allow_migrate("counter", "lambdactr_django", "apitoken") is False
+        assert router.allow_migrate("default", "lambdactr_django", "apitoken") is None

@@ -1,10 +1,11 @@
 """The admin: the hit list (hit_list) with its filters and paginator, the statistics
-page with its chart, the export, and the shared-dashboard links. Importing this
-registers the hit list and the links."""
+page with its chart, the export, the shared-dashboard links and the API tokens.
+Importing this registers the hit list, the links and the tokens."""
 
 from __future__ import annotations
 
 from lambdactr_django.admin.hit_list import HeaderHitAdmin
 from lambdactr_django.admin.shared import SharedLinkAdmin
+from lambdactr_django.admin.tokens import ApiTokenAdmin
 
-__all__ = ["HeaderHitAdmin", "SharedLinkAdmin"]
+__all__ = ["ApiTokenAdmin", "HeaderHitAdmin", "SharedLinkAdmin"]

@@ -10,7 +10,7 @@ import lambdactr_django.uuid7
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lambdactr_django", "0007_rollup_folded_index"),
+        ("lambdactr_django", "0009_api_tokens"),
     ]
 
     operations = [
