@@ -75,7 +75,9 @@ def statistics_view(model_admin: HeaderHitAdmin, request: HttpRequest) -> HttpRe
         "site_selected": chosen.site is not None,
         "site_kept": controls.pairs(request.GET, ("site",)),
         "all_sites_url": controls.url_with(statistics_url, request.GET, ("site",)),
-        "json_url": controls.json_url(request.GET),
+        # The API counts what stats can select alone: a search or a column filter
+        # needs the hit list's changelist, so such a page offers no JSON.
+        "json_url": "" if chosen.narrowed else controls.json_url(request.GET),
         "hit_list_url": link(),
         "export_csv_url": link.other(model_admin.url("export", file_format="csv")),
         "export_jsonl_url": link.other(model_admin.url("export", file_format="jsonl")),
