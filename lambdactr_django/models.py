@@ -218,6 +218,8 @@ class SharedLink(models.Model):
         """Not revoked, and not expired at ``now`` (default: now)."""
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
 class ApiToken(models.Model):
     """A read-only token of the JSON statistics for one user (lambdactr_django.api).
 
