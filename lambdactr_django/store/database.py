@@ -111,13 +111,16 @@ def _usable(alias: str) -> bool:
     return connection.connection is not None and connection.is_usable()
 
 
-def insert_new(rows: Sequence[HeaderHit], *, batch: bool = False) -> int:
+def insert_new(
+    rows: Sequence[HeaderHit], *, batch: bool = False, alias: str | None = None
+) -> int:
     """Insert those of ``rows`` whose UUID is not stored yet; returns how many.
 
     ``batch``: the replay's or the flusher's statement, allowed ``batch_timeout()``
-    rather than the beacon's ``LAMBDACTR_DB_TIMEOUT``.
+    rather than the beacon's ``LAMBDACTR_DB_TIMEOUT``. ``alias``: the beacon's
+    database unless given.
     """
-    alias = beacon_alias()
+    alias = alias or beacon_alias()
     connection = connections[alias]
     fields = HeaderHit._meta.concrete_fields
     batch_size = max(1, connection.ops.bulk_batch_size(fields, rows))
@@ -271,3 +274,41 @@ def _bulk_rows(alias: str, rows: Iterable[tuple[Any, ...]]) -> None:
         for row in rows
     ]
     HeaderHit.objects.using(alias).bulk_create(objects, batch_size=1000)
+
+
+def load_new_rows(alias: str, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert those of ``rows`` whose UUID is not stored yet, in one transaction;
+    returns how many. Tuples as ``load_rows`` takes them (lambdactr_import_log's)."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        headers = COLUMNS.index("headers")
+        objects = [
+            HeaderHit(**{**dict(zip(COLUMNS, row, strict=True)), "headers": json.loads(row[headers])})
+            for row in rows
+        ]
+        return insert_new(objects, batch=True, alias=alias)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column_of(HeaderHit._meta.get_field(name))) for name in COLUMNS)
+    table = quote(HeaderHit._meta.db_table)
+    # COPY has no ON CONFLICT: into a table of this transaction's own, then on
+    # into the hits skipping the keys stored already.
+    staging = quote("lambdactr_new_rows")
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        limit_statement_time(alias, batch=True)
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} "
+            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        with connection.wrap_database_errors, cursor.copy(
+            f"COPY {staging} ({columns}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+        stored = int(cursor.rowcount)
+        # ON COMMIT DROP alone would leave it to a caller's outer transaction.
+        cursor.execute(f"DROP TABLE {staging}")
+    return stored
