@@ -53,6 +53,7 @@ FORBIDDEN = {
         "lambdactr_django.admin",
     ),
     "lambdactr_django.beacon": ("lambdactr_django.stats", "lambdactr_django.admin"),
+    "lambdactr_django.logs": ("lambdactr_django.stats", "lambdactr_django.admin"),
     "lambdactr_django.store": (
         "lambdactr_django.beacon",
         "lambdactr_django.stats",
@@ -83,6 +84,16 @@ def test_the_beacon_stores_through_the_one_door() -> None:
         if name.startswith("lambdactr_django.store")
     }
     # store.save, never durable or buffer or the database module directly.
+    assert used == {"lambdactr_django.store"}
+
+
+def test_the_logs_store_through_the_one_door() -> None:
+    used = {
+        name
+        for names in _importing("lambdactr_django.logs").values()
+        for name in names
+        if name.startswith("lambdactr_django.store")
+    }
     assert used == {"lambdactr_django.store"}
 
 

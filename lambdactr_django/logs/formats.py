@@ -29,7 +29,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-COMMON: Final = '$remote_addr $remote_logname $remote_user [$time_local] "$request" $status $body_bytes_sent'
+COMMON: Final = (
+    '$remote_addr $remote_logname $remote_user [$time_local] "$request" $status $body_bytes_sent'
+)
 COMBINED: Final = COMMON + ' "$http_referer" "$http_user_agent"'
 # Apache's vhost_combined: %v:%p first.
 VHOST_COMBINED: Final = "$server_name:$server_port " + COMBINED
@@ -125,41 +127,47 @@ class Format:
         self.has_host = "host" in fields
         self.has_user_agent = "user_agent" in fields
         self._match = re.compile(regex).match
-        self._index = {field: [g for g, f in self.groups.items() if f == field] for field in fields}
+        # Each field's first group (0-based, as in ``groups()``); the groups of
+        # the dropped fields, whose spans the keys leave out.
+        self._first = {
+            name: min(g for g, f in self.groups.items() if f == name) - 1 for name in fields
+        }
+        self._dropped = tuple(g for g, f in self.groups.items() if f == "dropped")
 
     def parse(self, line: str) -> Entry | None:
         """The fields of ``line``; None when it is not a line of this format."""
         found = self._match(line)
         if found is None:
             return None
-        value = found.group
+        values = found.groups()
+        first = self._first
 
-        def first(field: str) -> str | None:
-            for group in self._index.get(field, ()):
-                text = value(group)
-                if text is not None:
-                    return unescape(text)
-            return None
+        def field(name: str) -> str | None:
+            index = first.get(name)
+            if index is None:
+                return None
+            text = values[index]
+            return unescape(text) if "\\" in text else text
 
-        created_at = _time(first("time_local"), first("time_iso8601"), first("msec"))
-        request = first("request")
-        if request is not None:
-            method, _, rest = request.partition(" ")
-            target = rest.rpartition(" ")[0] if rest.count(" ") >= 1 else rest
-        else:
-            method, target = first("method") or "", first("target") or ""
+        created_at = _time(field("time_local"), field("time_iso8601"), field("msec"))
         if created_at is None:
             return None
+        request = field("request")
+        if request is not None:
+            method, _, rest = request.partition(" ")
+            target = rest.rpartition(" ")[0] if " " in rest else rest
+        else:
+            method, target = field("method") or "", field("target") or ""
         return Entry(
             created_at=created_at,
             method=method,
             target=target,
-            status=int(value(self._index["status"][0])),
-            referer=_present(first("referer")),
-            user_agent=_present(first("user_agent")),
-            host=_present(first("host")),
-            content_type=_present(first("content_type")),
-            dropped=tuple(found.span(group) for group in self._index.get("dropped", ())),
+            status=int(values[first["status"]]),
+            referer=_present(field("referer")),
+            user_agent=_present(field("user_agent")),
+            host=_present(field("host")),
+            content_type=_present(field("content_type")),
+            dropped=tuple(found.span(group) for group in self._dropped),
         )
 
 

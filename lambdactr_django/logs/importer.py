@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from lambdactr_django import store
 from lambdactr_django.logs.formats import Format
@@ -62,7 +62,9 @@ def opened(name: str, stdin: IO[bytes]) -> Iterator[IO[bytes]]:
             head = raw.read(2)
             raw.seek(0)
         if head == GZIP_MAGIC:
-            yield stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+            gunzipped = gzip.GzipFile(fileobj=raw, mode="rb")
+            stack.callback(gunzipped.close)
+            yield cast("IO[bytes]", gunzipped)
         else:
             yield raw
 
@@ -94,10 +96,13 @@ class Importer:
         reported = time.monotonic()
         for raw in lines:
             progress.read += 1
-            if not progress.read % 8192 and self.report is not None:
-                if time.monotonic() - reported >= PROGRESS_SECONDS:
-                    reported = time.monotonic()
-                    self.report(name, progress)
+            if (
+                not progress.read % 8192
+                and self.report is not None
+                and time.monotonic() - reported >= PROGRESS_SECONDS
+            ):
+                reported = time.monotonic()
+                self.report(name, progress)
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             entry = parse(line)
             if entry is None:
@@ -107,7 +112,9 @@ class Importer:
             if reason:
                 skipped[reason] += 1
                 continue
-            batch.append(store.Dated(keys.key(line, entry), entry.created_at, self.pages.hit(entry)))
+            batch.append(
+                store.Dated(keys.key(line, entry), entry.created_at, self.pages.hit(entry))
+            )
             if len(batch) >= self.batch_size:
                 self._store(batch)
                 batch = []

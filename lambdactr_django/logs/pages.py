@@ -14,6 +14,7 @@ beacon URLs are never a page.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Final
 from urllib.parse import unquote, urlsplit
@@ -62,20 +63,25 @@ class Skip:
 # Extensions of what is not an HTML page. A path with any other extension (or
 # none: /blog/post/, /about, /v1.2) is taken for a page.
 ASSET_EXTENSIONS: Final = frozenset(
-    # Styles, scripts, data.
-    "css js mjs cjs map json jsonld xml xsl txt csv tsv wasm webmanifest"
-    # Feeds.
-    " rss atom rdf"
-    # Images.
-    " png jpg jpeg jpe jfif gif webp avif apng bmp ico cur svg svgz tif tiff heic heif jxl"
-    # Fonts.
-    " woff woff2 ttf otf eot"
-    # Audio and video.
-    " mp3 m4a aac oga ogg opus wav flac mid midi mp4 m4v webm ogv mov avi mkv wmv flv m3u8 ts"
-    # Documents and downloads.
-    " pdf doc docx xls xlsx ppt pptx odt ods odp epub rtf"
-    " zip gz tgz bz2 xz zst 7z rar tar dmg pkg exe msi deb rpm apk iso img bin torrent"
-    " asc sig gpg pem crt".split()
+    " ".join(
+        (
+            # Styles, scripts, data.
+            "css js mjs cjs map json jsonld xml xsl txt csv tsv wasm webmanifest",
+            # Feeds.
+            "rss atom rdf",
+            # Images.
+            "png jpg jpeg jpe jfif gif webp avif apng bmp ico cur svg svgz tif tiff heic heif jxl",
+            # Fonts.
+            "woff woff2 ttf otf eot",
+            # Audio and video.
+            "mp3 m4a aac oga ogg opus wav flac mid midi",
+            "mp4 m4v webm ogv mov avi mkv wmv flv m3u8 ts",
+            # Documents and downloads.
+            "pdf doc docx xls xlsx ppt pptx odt ods odp epub rtf",
+            "zip gz tgz bz2 xz zst 7z rar tar dmg pkg exe msi deb rpm apk iso img bin torrent",
+            "asc sig gpg pem crt",
+        )
+    ).split()
 )
 # Last path segments that are feeds or machine files whatever their extension.
 ASSET_NAMES: Final = frozenset({"feed", "rss", "atom", "robots.txt", "sitemap.xml"})
@@ -140,7 +146,7 @@ class Pages:
         """The hit of a page view (``skip_reason`` was "")."""
         site = self.site_of(entry)
         path = clean_path(page_path(entry.target) or "")
-        referrer = external_referrer(entry.referer or "", site)
+        referrer = external_referrer(entry.referer, site) if entry.referer else ""
         headers: dict[str, str] = {}
         user_agent = ""
         if self.user_agent_logged:
@@ -148,7 +154,7 @@ class Pages:
             # What the log recorded of the request's headers: its user agent
             # (classify reads a log hit without one as a format without one).
             headers["User-Agent"] = user_agent
-        labels = classify.label(user_agent, headers, Resource.LOG)
+        labels = _labels(user_agent, self.user_agent_logged)
         hit = Hit(
             kind=Kind.VIEW,
             resource=Resource.LOG,
@@ -171,6 +177,14 @@ class Pages:
             headers=headers,
         )
         return bound.fit(hit)
+
+
+@functools.lru_cache(maxsize=classify.UA_CACHE_SIZE)
+def _labels(user_agent: str, logged: bool) -> classify.Labels:
+    # A logged hit's labels depend on its user agent alone: a log's few
+    # thousand agents are labelled once each, not once per line.
+    headers = {"User-Agent": user_agent} if logged else {}
+    return classify.label(user_agent, headers, Resource.LOG)
 
 
 def page_path(target: str) -> str | None:

@@ -58,7 +58,10 @@ def test_the_hit_list_says_what_its_defaults_leave_out(admin_client: Client) -> 
     response = admin_client.get(CHANGELIST)
     note = _note(response)
     assert "Not shown: 2 bot hits (Traffic filter), 1 prefetch (Traffic filter) and 2 hits" in note
-    assert "with a forged or broken signature or imported from an access log (Signature filter)." in note
+    assert (
+        "with a forged or broken signature or imported from an access log (Signature filter)."
+        in note
+    )
 
     everything = admin_client.get(_show_all(note))
     assert {hit.path for hit in everything.context["cl"].result_list} == {

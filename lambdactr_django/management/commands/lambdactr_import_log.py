@@ -74,9 +74,7 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"No such file: {', '.join(missing)}")
         stdin: IO[bytes] = options.get("stdin") or sys.stdin.buffer
-        pages = Pages(
-            site, user_agent_logged=log_format.has_user_agent, exclude=options["exclude"]
-        )
+        pages = Pages(site, user_agent_logged=log_format.has_user_agent, exclude=options["exclude"])
         importer = Importer(
             log_format, pages, batch_size=options["batch_size"], report=self._report
         )

@@ -70,9 +70,10 @@ def test_keeps_page_views_and_counts_every_reason_to_skip(tmp_path: Path) -> Non
         ("excluded path (--exclude)", 1),
         ("not a page (by extension)", 6),
     ):
-        assert any(
-            line.split() == [*reason.split(), str(count)] for line in out.splitlines()
-        ), (reason, out)
+        assert any(line.split() == [*reason.split(), str(count)] for line in out.splitlines()), (
+            reason,
+            out,
+        )
     hit = HeaderHit.objects.get(path="/")
     assert (hit.resource, hit.verified, hit.kind, hit.site) == (
         Resource.LOG,
@@ -109,7 +110,13 @@ def test_iso8601_and_msec_times(tmp_path: Path) -> None:
             '203.0.113.41 [1793523600.250] "GET /msec/ HTTP/1.1" 200',
         ],
     )
-    _run(str(log), "--site", "blog.example", "--format", '$remote_addr [$time_iso8601] "$request" $status')
+    _run(
+        str(log),
+        "--site",
+        "blog.example",
+        "--format",
+        '$remote_addr [$time_iso8601] "$request" $status',
+    )
     _run(str(log), "--site", "blog.example", "--format", '$remote_addr [$msec] "$request" $status')
 
     times = dict(HeaderHit.objects.values_list("path", "created_at"))
@@ -151,9 +158,9 @@ def test_bots_by_the_beacons_rules_and_no_header_rule_for_logs(tmp_path: Path) -
     }
     # lambdactr_reclassify applies the same rules to them later.
     call_command("lambdactr_reclassify", stdout=io.StringIO())
-    assert {
-        hit.path: (hit.is_bot, hit.bot_reason) for hit in HeaderHit.objects.all()
-    } == {path: value[:2] for path, value in labels.items()}
+    assert {hit.path: (hit.is_bot, hit.bot_reason) for hit in HeaderHit.objects.all()} == {
+        path: value[:2] for path, value in labels.items()
+    }
 
 
 def test_referrers_as_the_beacon_keeps_them(tmp_path: Path) -> None:
@@ -167,9 +174,7 @@ def test_referrers_as_the_beacon_keeps_them(tmp_path: Path) -> None:
     )
     _run(str(log), "--site", "blog.example")
 
-    referrers = {
-        hit.path: (hit.referrer, hit.referrer_host) for hit in HeaderHit.objects.all()
-    }
+    referrers = {hit.path: (hit.referrer, hit.referrer_host) for hit in HeaderHit.objects.all()}
     assert referrers == {
         "/ext/": ("https://news.example/item?utm_source=n", "news.example"),
         "/int/": ("", ""),
@@ -220,8 +225,7 @@ def test_content_type_decides_where_the_format_has_it(tmp_path: Path) -> None:
         [
             f'{ADDRESS} - [01/Nov/2026:10:00:00 +0100] "GET /page.css HTTP/1.1" 200 '
             '"text/html; charset=utf-8"',
-            f'{ADDRESS} - [01/Nov/2026:10:00:00 +0100] "GET /api/ HTTP/1.1" 200 '
-            '"application/json"',
+            f'{ADDRESS} - [01/Nov/2026:10:00:00 +0100] "GET /api/ HTTP/1.1" 200 "application/json"',
             f'{ADDRESS} - [01/Nov/2026:10:00:00 +0100] "GET /x/ HTTP/1.1" 200 "-"',
         ],
     )
@@ -274,9 +278,7 @@ def test_another_site_is_another_hit(tmp_path: Path) -> None:
     assert HeaderHit.objects.count() == 2
 
 
-def test_stores_no_client_address_anywhere(
-    tmp_path: Path, stored_text: Callable[[], str]
-) -> None:
+def test_stores_no_client_address_anywhere(tmp_path: Path, stored_text: Callable[[], str]) -> None:
     pattern = (
         '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
         '"$http_referer" "$http_user_agent" "$http_x_forwarded_for"'
