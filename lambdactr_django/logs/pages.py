@@ -14,6 +14,7 @@ beacon URLs are never a page.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Iterable
 from typing import Final
@@ -44,6 +45,7 @@ class Skip:
     ASSET: Final = "not a page (by extension)"
     NOT_HTML: Final = "not HTML (by Content-Type)"
     NO_SITE: Final = "no site (empty vhost)"
+    LATER: Final = "at or after --before"
     ORDER: Final = (
         UNREADABLE,
         METHOD,
@@ -57,6 +59,7 @@ class Skip:
         ASSET,
         NOT_HTML,
         NO_SITE,
+        LATER,
     )
 
 
@@ -105,11 +108,17 @@ class Pages:
     """Decides, for one site (or a vhost field) and one format, which entries are pages."""
 
     def __init__(
-        self, site: str | None, *, user_agent_logged: bool, exclude: Iterable[str] = ()
+        self,
+        site: str | None,
+        *,
+        user_agent_logged: bool,
+        exclude: Iterable[str] = (),
+        before: dt.datetime | None = None,
     ) -> None:
         self.site = clean_site(site) if site else None
         self.user_agent_logged = user_agent_logged
         self.exclude = tuple(exclude)
+        self.before = before
         self.beacon = beacon_paths()
 
     def skip_reason(self, entry: Entry) -> str:
@@ -137,6 +146,8 @@ class Pages:
             return Skip.ASSET
         if not self.site_of(entry):
             return Skip.NO_SITE
+        if self.before is not None and entry.created_at >= self.before:
+            return Skip.LATER
         return ""
 
     def site_of(self, entry: Entry) -> str:

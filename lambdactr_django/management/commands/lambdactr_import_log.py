@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,13 @@ class Command(BaseCommand):
             help="Skip paths starting with PREFIX (e.g. /admin/); may be given again.",
         )
         parser.add_argument(
+            "--before",
+            type=dt.date.fromisoformat,
+            metavar="YYYY-MM-DD",
+            help="Skip lines from this day on (in the site's time zone): the day the counter "
+            "was installed, so that no page view is counted twice.",
+        )
+        parser.add_argument(
             "--batch-size",
             type=int,
             default=5000,
@@ -74,7 +82,13 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"No such file: {', '.join(missing)}")
         stdin: IO[bytes] = options.get("stdin") or sys.stdin.buffer
-        pages = Pages(site, user_agent_logged=log_format.has_user_agent, exclude=options["exclude"])
+        before = options["before"]
+        pages = Pages(
+            site,
+            user_agent_logged=log_format.has_user_agent,
+            exclude=options["exclude"],
+            before=days.start_of(before) if before is not None else None,
+        )
         importer = Importer(
             log_format, pages, batch_size=options["batch_size"], report=self._report
         )

@@ -344,3 +344,18 @@ def test_the_counters_urls_under_its_base_url(tmp_path: Path) -> None:
     out = _run(str(log), "--site", "counter.example")
     assert _paths() == ["/"]
     assert "the counter's own URLs" in out
+
+
+@override_settings(LAMBDACTR_TIME_ZONE="Europe/Berlin")
+def test_before_the_day_the_counter_came(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "access.log",
+        [
+            # 23:59:59 and 00:00:00 in Berlin (UTC+01:00 in November).
+            combined("/last/", when="01/Nov/2026:22:59:59 +0000"),
+            combined("/first/", when="01/Nov/2026:23:00:00 +0000"),
+        ],
+    )
+    out = _run(str(log), "--site", "blog.example", "--before", "2026-11-02")
+    assert _paths() == ["/last/"]
+    assert "at or after --before" in out
