@@ -38,7 +38,7 @@ class Skip:
     REDIRECT: Final = "redirect (3xx)"
     CLIENT_ERROR: Final = "client error (4xx)"
     SERVER_ERROR: Final = "server error (5xx)"
-    OTHER_STATUS: Final = "other status (1xx)"
+    OTHER_STATUS: Final = "other status (1xx, …)"
     NO_PATH: Final = "no page in the request"
     BEACON: Final = "the counter's own URLs"
     EXCLUDED: Final = "excluded path (--exclude)"

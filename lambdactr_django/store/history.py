@@ -52,5 +52,8 @@ def save(hits: Sequence[Dated]) -> int:
         values[_HEADERS] = _encode(values[_HEADERS])
         rows.append((key, created_at, *values))
     stored = database.load_new_rows(alias(), rows)
-    hits_stored.send(HeaderHit, created_at=[dated.created_at for dated in hits])
+    if stored:
+        # Some of them, at least, changed their days: a file imported again
+        # changes nothing, and its days need not be rolled up again.
+        hits_stored.send(HeaderHit, created_at=[dated.created_at for dated in hits])
     return stored

@@ -40,6 +40,8 @@ def test_stores_each_key_once_with_its_time_and_announces_the_batch() -> None:
     try:
         assert store.save_dated([_dated(1), _dated(2)]) == 2
         assert store.save_dated([_dated(2), _dated(3)]) == 1
+        # Nothing new: nothing to announce.
+        assert store.save_dated([_dated(1), _dated(3)]) == 0
     finally:
         hits_stored.disconnect(listen)
 

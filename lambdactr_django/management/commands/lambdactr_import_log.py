@@ -134,8 +134,8 @@ class Command(BaseCommand):
         if progress.kept:
             self.stdout.write(
                 "Imported hits are unverified: the statistics and the hit list show them "
-                "with the Signature filter at 'All' (or 'Unverified'), and 'Loaded as: page, "
-                "in an access log' picks them alone."
+                "with the Signature filter at 'All' (or 'Forged, broken or imported'), and "
+                "the hit list's 'Loaded as: page, in an access log' picks them alone."
             )
 
     def _roll_up(self, progress: Progress) -> None:
