@@ -3,6 +3,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import os
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -359,3 +362,31 @@ def test_before_the_day_the_counter_came(tmp_path: Path) -> None:
     out = _run(str(log), "--site", "blog.example", "--before", "2026-11-02")
     assert _paths() == ["/last/"]
     assert "at or after --before" in out
+
+
+def test_a_real_pipe_on_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As `zcat access.log.2.gz | manage.py lambdactr_import_log -`: sys.stdin
+    # over a pipe, which cannot seek, gzipped data peeked at, not read.
+    read_end, write_end = os.pipe()
+    data = gzip.compress("".join(combined(f"/{n}/") + "\n" for n in range(3)).encode())
+    writer = threading.Thread(target=lambda: (os.write(write_end, data), os.close(write_end)))
+    writer.start()
+    with open(read_end, "rb") as pipe:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(pipe))
+        out = io.StringIO()
+        call_command("lambdactr_import_log", "-", "--site", "blog.example", stdout=out)
+    writer.join()
+    assert _paths() == ["/0/", "/1/", "/2/"]
+
+
+def test_a_hit_is_bounded_as_the_beacons(tmp_path: Path) -> None:
+    # A user agent of 1,000 emoji, as nginx escapes them: 12 bytes each in JSON,
+    # twice (the column and the header), beyond one hit's 16 KiB.
+    emoji = r"\xF0\x9F\x98\x80" * 1000
+    log = write(tmp_path / "access.log", [combined("/", user_agent=emoji), combined("/short/")])
+    _run(str(log), "--site", "blog.example")
+
+    cut = HeaderHit.objects.get(path="/")
+    assert cut.headers["Lambdactr-Truncated"].startswith("cut to 16384 bytes")
+    assert cut.user_agent.startswith("😀")
+    assert "Lambdactr-Truncated" not in HeaderHit.objects.get(path="/short/").headers
