@@ -101,3 +101,9 @@ def test_formats_refused(spec: str, error: str) -> None:
 )
 def test_time_local_offsets(text: str, utc: dt.datetime) -> None:
     assert time_local(text) == utc.replace(tzinfo=dt.UTC)
+
+
+def test_nginx_is_the_combined_format() -> None:
+    # nginx's default log_format is Apache's combined, under either name.
+    line = combined("/a/")
+    assert Format("nginx").parse(line) == Format("combined").parse(line)

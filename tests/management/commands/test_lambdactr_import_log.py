@@ -56,12 +56,14 @@ def test_keeps_page_views_and_counts_every_reason_to_skip(tmp_path: Path) -> Non
             combined("/", method="HEAD"),
             "this is not a log line",
             combined("/admin/login/"),
+            combined("/upgrade/", status=101),
+            combined("blog.example:443"),
         ],
     )
     out = _run(str(log), "--site", "blog.example", "--exclude", "/admin/")
 
     assert _paths() == ["/", "/about.html", "/blog/post/"]
-    assert "Read 18 lines" in out
+    assert "Read 20 lines" in out
     assert "3 page views, 3 new, 0 stored before" in out
     for reason, count in (
         ("not in the format", 1),
@@ -72,6 +74,8 @@ def test_keeps_page_views_and_counts_every_reason_to_skip(tmp_path: Path) -> Non
         ("the counter's own URLs", 2),
         ("excluded path (--exclude)", 1),
         ("not a page (by extension)", 6),
+        ("other status (1xx, …)", 1),
+        ("no page in the request", 1),
     ):
         assert any(line.split() == [*reason.split(), str(count)] for line in out.splitlines()), (
             reason,
