@@ -37,11 +37,14 @@ class Kind:
 
 class Resource:
     """What the browser loaded: the <link> stylesheet, or the <img> for places that
-    cannot load a stylesheet (feed readers, e-mail)."""
+    cannot load a stylesheet (feed readers, e-mail); or, for a hit imported from a
+    web server's access log (lambdactr_import_log), the page itself, which proves
+    no stylesheet load."""
 
     STYLESHEET: Final = "stylesheet"
     IMAGE: Final = "image"
-    LABELS: Final = {STYLESHEET: "stylesheet", IMAGE: "image"}
+    LOG: Final = "log"
+    LABELS: Final = {STYLESHEET: "stylesheet", IMAGE: "image", LOG: "page, in an access log"}
 
 
 class Device:

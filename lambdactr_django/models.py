@@ -42,7 +42,10 @@ class HeaderHit(models.Model):
     user_agent = models.CharField("user agent", max_length=MAX_USER_AGENT_LENGTH, blank=True)
     verified = models.BooleanField(
         default=True,
-        help_text="False when the link's signature was forged or broken.",
+        help_text=(
+            "False when the link's signature was forged or broken, or the hit was "
+            "imported from an access log."
+        ),
     )
     headers = models.JSONField(default=dict, blank=True)
     kind = models.CharField(

@@ -23,9 +23,17 @@ def uuid7() -> uuid.UUID:
     # of them with a counter, so a key made in the same millisecond as a known
     # one could be guessed; nothing here has to be monotonic within a
     # millisecond (created_at orders hits), so none of them is spent on that.
-    milliseconds = time.time_ns() // 1_000_000 & _TIMESTAMP_MASK
     random = int.from_bytes(os.urandom(10), "big") >> 6  # 74 bits
-    rand_a = random >> _RAND_B_BITS
-    rand_b = random & ((1 << _RAND_B_BITS) - 1)
+    return uuid7_of(time.time_ns() // 1_000_000, random)
+
+
+def uuid7_of(milliseconds: int, bits: int) -> uuid.UUID:
+    """The UUIDv7 of a Unix time in milliseconds and 74 other bits (the low ones of ``bits``)."""
+    # lambdactr_import_log's keys: the time a log line gives, and bits of a keyed
+    # hash of the line, so that the same line makes the same key every time.
+    milliseconds &= _TIMESTAMP_MASK
+    bits &= (1 << 74) - 1
+    rand_a = bits >> _RAND_B_BITS
+    rand_b = bits & ((1 << _RAND_B_BITS) - 1)
     value = milliseconds << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
     return uuid.UUID(int=value)

@@ -60,6 +60,12 @@ FORBIDDEN = {
         "lambdactr_django.api",
         "lambdactr_django.digest",
     ),
+    "lambdactr_django.logs": (
+        "lambdactr_django.stats",
+        "lambdactr_django.admin",
+        "lambdactr_django.api",
+        "lambdactr_django.digest",
+    ),
     "lambdactr_django.store": (
         "lambdactr_django.beacon",
         "lambdactr_django.stats",
@@ -103,6 +109,16 @@ def test_the_beacon_stores_through_the_one_door() -> None:
         if name.startswith("lambdactr_django.store")
     }
     # store.save, never durable or buffer or the database module directly.
+    assert used == {"lambdactr_django.store"}
+
+
+def test_the_logs_store_through_the_one_door() -> None:
+    used = {
+        name
+        for names in _importing("lambdactr_django.logs").values()
+        for name in names
+        if name.startswith("lambdactr_django.store")
+    }
     assert used == {"lambdactr_django.store"}
 
 

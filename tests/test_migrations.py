@@ -27,3 +27,15 @@ def test_the_switch_to_uuid7_keys_leaves_the_table_alone() -> None:
         line for line in out.getvalue().splitlines() if line and not line.startswith("--")
     ]
     assert statements in ([], ["BEGIN;", "COMMIT;"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_resource_leaves_the_table_alone() -> None:
+    # A new choice and a help text: no SQL, on either database.
+    out = StringIO()
+    call_command("sqlmigrate", "lambdactr_django", "0012", stdout=out)
+
+    statements = [
+        line for line in out.getvalue().splitlines() if line and not line.startswith("--")
+    ]
+    assert statements in ([], ["BEGIN;", "COMMIT;"])

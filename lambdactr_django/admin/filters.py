@@ -203,7 +203,7 @@ class VerifiedFilter(admin.SimpleListFilter):
     parameter_name = "verified"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("no", "Forged or broken"), ("all", "All")]
+        return [("no", "Forged, broken or imported"), ("all", "All")]
 
     def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
         yield {

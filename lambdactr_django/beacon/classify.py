@@ -19,6 +19,16 @@ from lambdactr_django.hits import MAX_FAMILY_LENGTH, BotReason, Device, Prefetch
 # "empty" from fetch()) is not a page view.
 EXPECTED_DESTINATION: dict[str, str] = {Resource.STYLESHEET: "style", Resource.IMAGE: "image"}
 
+# What an access log does not record (lambdactr_import_log): a hit imported from
+# one has none of these headers, which says nothing about its client, so the
+# bot rules that read them are skipped for it, as for a redacted header.
+# Otherwise every imported hit would be a bot for want of an Accept-Language.
+# Only the user-agent rules (none, a crawler's) label a logged hit; with no
+# speculative-loading or privacy-signal headers it is no prefetch and sent no DNT.
+# Its headers hold a User-Agent when its log's format has one ("" for a "-"):
+# a format without it (Common Log Format) says nothing of the client either.
+NOT_IN_ACCESS_LOGS = frozenset({"accept-language", "sec-fetch-dest"})
+
 # ua-parser has no device type; these families decide it.
 _MOBILE_OS = frozenset(
     {"iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS", "Firefox OS", "Symbian OS"}
@@ -73,7 +83,12 @@ def label(
     redacted: frozenset[str] = frozenset(),
 ) -> Labels:
     """Every label of one hit. ``redacted`` names (lower-case) headers not stored,
-    whose rules are therefore skipped rather than taken as missing."""
+    whose rules are therefore skipped rather than taken as missing; for a hit read
+    from an access log (``Resource.LOG``), every header such a log lacks."""
+    if resource == Resource.LOG:
+        redacted = redacted | NOT_IN_ACCESS_LOGS
+        if "User-Agent" not in headers:
+            redacted = redacted | {"user-agent"}
     agent = parse_agent(user_agent)
     reason = bot_reason(user_agent, agent, headers, resource, redacted)
     return Labels(

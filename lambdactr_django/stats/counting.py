@@ -67,7 +67,11 @@ def hidden(everything: QuerySet[HeaderHit], traffic: str, verified: bool | None)
             if name != traffic
         ]
     if verified is not None:
-        what = "with a forged or broken signature" if verified else "with a valid signature"
+        what = (
+            "with a forged or broken signature or imported from an access log"
+            if verified
+            else "with a valid signature"
+        )
         parts.append((what, everything.exclude(verified=verified), "signature"))
     found = [
         Hidden(what, *count_about(queryset, HIDDEN_EXACT_BELOW), by=by)

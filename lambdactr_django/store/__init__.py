@@ -7,6 +7,9 @@ Behind it, by ``LAMBDACTR_BUFFER_SECONDS``:
 * buffered: each hit journaled to local disk now and stored in batches by a
   flusher thread, off the request path.
 
+``save_dated(hits)`` is the other door, for hits of the past with keys and times
+of their own (lambdactr_import_log's, from access logs): in batches, each once.
+
 rows makes the row and its record, database is the only module that talks to
 the database, spool and replay keep and restore what could not be stored.
 Storage never calls statistics code: it announces hits stored late with
@@ -15,8 +18,13 @@ Storage never calls statistics code: it announces hits stored late with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lambdactr_django.hits import Hit
-from lambdactr_django.store import buffer, database, durable, rows
+from lambdactr_django.store import buffer, database, durable, history, rows
+from lambdactr_django.store.history import Dated
+
+__all__ = ["Dated", "save", "save_dated", "warm_up"]
 
 
 def save(hit: Hit) -> None:
@@ -25,6 +33,12 @@ def save(hit: Hit) -> None:
         buffer.save(hit)
     else:
         durable.save(hit)
+
+
+def save_dated(hits: Sequence[Dated]) -> int:
+    """Store hits with the keys and times they came with, skipping keys stored
+    already, in one transaction; returns how many were new."""
+    return history.save(hits)
 
 
 def warm_up() -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import InterfaceError, OperationalError, connections, router, transaction
+from django.db.models import Field as ModelField
 from django.db.models import Model
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
@@ -111,13 +112,14 @@ def _usable(alias: str) -> bool:
     return connection.connection is not None and connection.is_usable()
 
 
-def insert_new(rows: Sequence[HeaderHit], *, batch: bool = False) -> int:
+def insert_new(rows: Sequence[HeaderHit], *, batch: bool = False, alias: str | None = None) -> int:
     """Insert those of ``rows`` whose UUID is not stored yet; returns how many.
 
     ``batch``: the replay's or the flusher's statement, allowed ``batch_timeout()``
-    rather than the beacon's ``LAMBDACTR_DB_TIMEOUT``.
+    rather than the beacon's ``LAMBDACTR_DB_TIMEOUT``. ``alias``: the beacon's
+    database unless given.
     """
-    alias = beacon_alias()
+    alias = alias or beacon_alias()
     connection = connections[alias]
     fields = HeaderHit._meta.concrete_fields
     batch_size = max(1, connection.ops.bulk_batch_size(fields, rows))
@@ -271,3 +273,63 @@ def _bulk_rows(alias: str, rows: Iterable[tuple[Any, ...]]) -> None:
         for row in rows
     ]
     HeaderHit.objects.using(alias).bulk_create(objects, batch_size=1000)
+
+
+def load_new_rows(alias: str, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert those of ``rows`` whose UUID is not stored yet, in one transaction;
+    returns how many. Tuples as ``load_rows`` takes them (lambdactr_import_log's)."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return _insert_new_rows(alias, rows)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column_of(HeaderHit._meta.get_field(name))) for name in COLUMNS)
+    table = quote(HeaderHit._meta.db_table)
+    # COPY has no ON CONFLICT: into a table of this transaction's own, then on
+    # into the hits skipping the keys stored already.
+    staging = quote("lambdactr_new_rows")
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        limit_statement_time(alias, batch=True)
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        with (
+            connection.wrap_database_errors,
+            cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+        stored = int(cursor.rowcount)
+        # ON COMMIT DROP alone would leave it to a caller's outer transaction.
+        cursor.execute(f"DROP TABLE {staging}")
+    return stored
+
+
+def _insert_new_rows(alias: str, rows: Sequence[tuple[Any, ...]]) -> int:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    fields = [HeaderHit._meta.get_field(name) for name in COLUMNS]
+    columns = ", ".join(quote(column_of(field)) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = quote(HeaderHit._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"  # noqa: S608
+    # The key and the time converted as their fields convert them; the texts,
+    # flags and the headers' JSON text are stored as they are.
+    key = HeaderHit._meta.pk
+    created_at = HeaderHit._meta.get_field("created_at")
+    assert key is not None
+    assert isinstance(created_at, ModelField)
+    values = [
+        (
+            key.get_db_prep_save(row[0], connection),
+            created_at.get_db_prep_save(row[1], connection),
+            *row[2:],
+        )
+        for row in rows
+    ]
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+        return int(cursor.rowcount)

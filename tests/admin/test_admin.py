@@ -193,7 +193,7 @@ def test_filters_are_offered(admin_client: Client) -> None:
         'href="?resource__exact=image">image</a>',
         'href="?external=yes">Yes</a>',
         'href="?external=no">No</a>',
-        'href="?verified=no">Forged or broken</a>',
+        'href="?verified=no">Forged, broken or imported</a>',
         'href="?verified=all">All</a>',
     ):
         assert text in content

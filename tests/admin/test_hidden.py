@@ -48,7 +48,7 @@ def test_every_hit_is_counted_once_by_why_it_is_hidden() -> None:
     assert [(part.what, part.count, part.by) for part in parts] == [
         ("bots", 2, "traffic"),
         ("prefetches", 1, "traffic"),
-        ("with a forged or broken signature", 2, "signature"),
+        ("with a forged or broken signature or imported from an access log", 2, "signature"),
     ]
     assert sum(part.count for part in parts) == HeaderHit.objects.count() - 2
 
@@ -58,7 +58,10 @@ def test_the_hit_list_says_what_its_defaults_leave_out(admin_client: Client) -> 
     response = admin_client.get(CHANGELIST)
     note = _note(response)
     assert "Not shown: 2 bot hits (Traffic filter), 1 prefetch (Traffic filter) and 2 hits" in note
-    assert "with a forged or broken signature (Signature filter)." in note
+    assert (
+        "with a forged or broken signature or imported from an access log (Signature filter)."
+        in note
+    )
 
     everything = admin_client.get(_show_all(note))
     assert {hit.path for hit in everything.context["cl"].result_list} == {
@@ -91,7 +94,7 @@ def test_the_statistics_say_what_they_do_not_count(admin_client: Client) -> None
     response = admin_client.get(STATISTICS)
     note = _note(response)
     assert "Not shown: 2 bot hits (Traffic filter), 1 prefetch (Traffic filter)" in note
-    assert "2 hits with a forged or broken signature" in note
+    assert "2 hits with a forged or broken signature or imported from an access log" in note
     counted = admin_client.get(_show_all(note))
     assert counted.context["report"].hits == HeaderHit.objects.count()
 

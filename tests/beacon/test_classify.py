@@ -125,3 +125,25 @@ def test_a_prefetch_is_labelled_apart_from_bots() -> None:
 def test_privacy_signals(headers: dict[str, str], dnt: bool, gpc: bool) -> None:
     labels = classify.label(CHROME, {**STYLESHEET_HEADERS, **headers}, "stylesheet")
     assert (labels.dnt, labels.gpc) == (dnt, gpc)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "headers", "reason"),
+    [
+        # A log records neither Accept-Language nor Sec-Fetch-Dest: no rule of them.
+        (CHROME, {"User-Agent": CHROME}, ""),
+        (GOOGLEBOT, {"User-Agent": GOOGLEBOT}, "crawler"),
+        # The log had a user agent field, and it was "-".
+        ("", {"User-Agent": ""}, "no-ua"),
+        # The log's format has none (Common Log Format): nothing is known.
+        ("", {}, ""),
+    ],
+)
+def test_a_logged_hit_is_judged_by_its_user_agent_alone(
+    user_agent: str, headers: dict[str, str], reason: str
+) -> None:
+    labels = classify.label(user_agent, headers, classify.Resource.LOG)
+    assert (labels.is_bot, labels.bot_reason) == (bool(reason), reason)
+    # The same headers on a beacon hit: no Accept-Language makes a bot.
+    if user_agent == CHROME:
+        assert classify.label(user_agent, headers, classify.Resource.STYLESHEET).is_bot
