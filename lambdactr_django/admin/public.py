@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_safe
 
+from lambdactr_django import quota
 from lambdactr_django.admin.controls import PERIOD_PARAMETERS
 from lambdactr_django.admin.filters import TrafficFilter, refuse_nul_in, selection
 from lambdactr_django.admin.shared import open_link
@@ -25,6 +26,15 @@ def shared_statistics(request: HttpRequest, key: str) -> HttpResponseBase:
     if link is None:
         # Unknown, revoked or expired: the same answer, telling nothing.
         return _private(HttpResponseNotFound("Not found\n", content_type="text/plain"))
+    # Each page counts two periods: a link posted in public must not become a
+    # way to keep the database busy.
+    wait = quota.wait_seconds(f"shared:{link.pk}")
+    if wait:
+        response = HttpResponse(
+            "Too many requests: try again in a minute.\n", content_type="text/plain", status=429
+        )
+        response.headers["Retry-After"] = str(wait)
+        return _private(response)
     query = QueryDict(mutable=True)
     for name in ALLOWED:
         if name in request.GET:

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.utils.dateparse import parse_date
 from django.views.decorators.csrf import csrf_exempt
 
-from lambdactr_django import stats
+from lambdactr_django import quota, stats
 from lambdactr_django.admin.filters import (
     LOOKUP_PARAMETERS,
     DateFilter,
@@ -22,7 +22,7 @@ from lambdactr_django.admin.filters import (
     VerifiedFilter,
     selection,
 )
-from lambdactr_django.api import access, ratelimit
+from lambdactr_django.api import access
 from lambdactr_django.hits import Kind
 from lambdactr_django.stats import Traffic, rollups
 
@@ -52,7 +52,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         if refused.status == 401:
             response["WWW-Authenticate"] = refused.challenge
         return response
-    wait = ratelimit.wait_seconds(caller.key)
+    wait = quota.wait_seconds(caller.key)
     if wait:
         response = _error(429, f"Too many requests: try again in {wait} seconds.")
         response["Retry-After"] = str(wait)

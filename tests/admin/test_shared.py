@@ -8,7 +8,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core import signing
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -181,3 +181,16 @@ def test_what_came_from_a_request_is_escaped() -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in html
     staff = _staff("view_sharedlink", "view_headerhit")
     assert "&lt;i&gt;board&lt;/i&gt;" in staff.get(LINKS).content.decode()
+
+
+@override_settings(LAMBDACTR_API_RATE_LIMIT=2)
+def test_each_link_has_its_share_of_requests_a_minute() -> None:
+    link = SharedLink.objects.create(site="blog.example")
+    other = SharedLink.objects.create(site="blog.example")
+    assert [Client().get(share_path(link)).status_code for _ in range(2)] == [200, 200]
+
+    refused = Client().get(share_path(link))
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "no-store" in refused["Cache-Control"]
+    assert Client().get(share_path(other)).status_code == 200
