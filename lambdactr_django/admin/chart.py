@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from lambdactr_django.stats.reports import Day
+from lambdactr_django.stats.results import Day
 
 WIDTH = 960
 HEIGHT = 240

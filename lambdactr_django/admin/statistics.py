@@ -14,7 +14,7 @@ from lambdactr_django import stats
 from lambdactr_django.admin.chart import bar_chart
 from lambdactr_django.admin.filters import LOOKUP_PARAMETERS, TrafficFilter, selection
 from lambdactr_django.admin.hidden import SHOW_ALL, statistics_note
-from lambdactr_django.hits import BotReason, Kind
+from lambdactr_django.hits import BotReason, Channel, Kind
 from lambdactr_django.stats import Traffic, rollups
 
 if TYPE_CHECKING:
@@ -69,6 +69,13 @@ def statistics_view(model_admin: HeaderHitAdmin, request: HttpRequest) -> HttpRe
             ("Browsers", "Browser", True, _linked(report.browsers, link)),
             ("Operating systems", "OS", True, _linked(report.systems, link)),
             ("Devices", "Device", True, _linked(report.devices, link)),
+            ("Channels", "Channel", False, _channel_rows(report, link)),
+            ("Entry pages (visits)", "Page", True, _linked(report.entry_pages, link)),
+            ("Campaigns (utm_campaign)", "Campaign", True, _linked(report.campaigns, link)),
+            ("Sources (utm_source)", "Source", True, _linked(report.sources, link)),
+            ("Mediums (utm_medium)", "Medium", True, _linked(report.mediums, link)),
+            ("Languages", "Language", True, _linked(report.languages, link)),
+            ("Countries", "Country", True, _linked(report.countries, link)),
         ],
         "traffic_rows": _traffic_rows(report, link),
         # Some counts of the top lists are bounds: rare values were folded together.
@@ -111,6 +118,13 @@ class HitListLinks:
     @staticmethod
     def _url(url: str, query: dict[str, str]) -> str:
         return f"{url}?{urlencode(query)}" if query else url
+
+
+def _channel_rows(report: stats.Report, link: HitListLinks) -> list[dict[str, Any]]:
+    return [
+        {**row, "label": Channel.LABELS.get(row["label"], row["label"]) or "direct or internal"}
+        for row in _linked(report.channels, link)
+    ]
 
 
 def _traffic_rows(report: stats.Report, link: HitListLinks) -> list[dict[str, Any]]:
