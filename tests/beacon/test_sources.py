@@ -20,7 +20,9 @@ def _request(url: str, **headers: str):
 
 @pytest.mark.django_db
 def test_the_landing_pages_utm_tags_are_kept_and_its_query_dropped(client: Client) -> None:
-    landing = "http://blog.example/?utm_source=Newsletter&utm_medium=email&utm_campaign=Spring+Sale&id=42"
+    landing = (
+        "http://blog.example/?utm_source=Newsletter&utm_medium=email&utm_campaign=Spring+Sale&id=42"
+    )
     response = client.get("/ctr/s.css", headers={**STYLESHEET_HEADERS, "Referer": landing})
     assert response.status_code == 200
     hit = HeaderHit.objects.get()

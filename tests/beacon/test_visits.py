@@ -47,7 +47,10 @@ def test_a_visit_stores_its_first_and_second_view_only(client: Client) -> None:
     ]
     stored = HeaderHit.objects.order_by("created_at").values_list("kind", "site", "path")
     # The visitor-day's path is the visit's entry page.
-    assert list(stored) == [("visitor", "blog.example", "/"), ("second", "blog.example", "/posts/1/")]
+    assert list(stored) == [
+        ("visitor", "blog.example", "/"),
+        ("second", "blog.example", "/posts/1/"),
+    ]
 
 
 def test_a_bounce_stores_the_visitor_day_alone(client: Client) -> None:
