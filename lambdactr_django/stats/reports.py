@@ -254,12 +254,18 @@ class _Counts:
     def breakdown(
         self, name: str, column: str, raw: QuerySet[HeaderHit], rolled: QuerySet[Rollup] | None
     ) -> list[Row]:
-        grouped = raw.values(column).annotate(views=_VIEWS, visitors=_VISITORS)
+        # Views and visitors: a second view is in no list (nor in these rollups).
+        grouped = (
+            raw.exclude(kind=Kind.SECOND_VIEW)
+            .values(column)
+            .annotate(views=_VIEWS, visitors=_VISITORS)
+        )
         counts = ["views", "visitors"]
         if rolled is None:
             rows = _top(grouped, [column], counts, self.limit)
         else:
-            rolled_grouped = _rolled_values(column, column, rolled).annotate(
+            counted = rolled.filter(kind__in=(Kind.VIEW, Kind.VISITOR_DAY))
+            rolled_grouped = _rolled_values(column, column, counted).annotate(
                 views=_ROLLED_VIEWS, visitors=_ROLLED_VISITORS
             )
             rows = merge.merged(grouped, rolled_grouped, [column], counts, self.limit)

@@ -65,21 +65,25 @@ COUNTRY = "country"
 # its parameters). Only what the statistics show: pages and referrers of views,
 # entry pages of visits, reasons of bots, and no empty values of the rest (the
 # totals come from the device rows). Visits and bounces need no dimension of
-# their own: they are visitor-days and second views, kinds the device rows count.
+# their own: they are visitor-days and second views, kinds the device rows
+# count; no other dimension counts second views (the lists show views and
+# visitors), which spares their rows.
+_COUNTED = "kind <> %s"
+_NOT_SECOND = (Kind.SECOND_VIEW,)
 DIMENSIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     PAGE: ("path", "kind = %s", (Kind.VIEW,)),
     REFERRER: ("referrer_host", "kind = %s AND referrer_host <> ''", (Kind.VIEW,)),
-    BROWSER: ("browser", "", ()),
-    OS: ("os", "", ()),
+    BROWSER: ("browser", _COUNTED, _NOT_SECOND),
+    OS: ("os", _COUNTED, _NOT_SECOND),
     DEVICE: ("device", "", ()),
-    BOT_REASON: ("bot_reason", "is_bot", ()),
+    BOT_REASON: ("bot_reason", f"is_bot AND {_COUNTED}", _NOT_SECOND),
     ENTRY: ("path", "kind = %s AND path <> ''", (Kind.VISITOR_DAY,)),
-    CHANNEL: ("channel", "channel <> ''", ()),
-    UTM_SOURCE: ("utm_source", "utm_source <> ''", ()),
-    UTM_MEDIUM: ("utm_medium", "utm_medium <> ''", ()),
-    UTM_CAMPAIGN: ("utm_campaign", "utm_campaign <> ''", ()),
-    LANGUAGE: ("language", "language <> ''", ()),
-    COUNTRY: ("country", "country <> ''", ()),
+    CHANNEL: ("channel", "kind = %s AND channel <> ''", (Kind.VIEW,)),
+    UTM_SOURCE: ("utm_source", f"{_COUNTED} AND utm_source <> ''", _NOT_SECOND),
+    UTM_MEDIUM: ("utm_medium", f"{_COUNTED} AND utm_medium <> ''", _NOT_SECOND),
+    UTM_CAMPAIGN: ("utm_campaign", f"{_COUNTED} AND utm_campaign <> ''", _NOT_SECOND),
+    LANGUAGE: ("language", f"{_COUNTED} AND language <> ''", _NOT_SECOND),
+    COUNTRY: ("country", f"{_COUNTED} AND country <> ''", _NOT_SECOND),
 }
 
 # A hit is stored a moment after its created_at; a day is sealed only this long
