@@ -144,7 +144,7 @@ def capture(
     # string is not stored); a second view's page is no landing.
     campaign = sources.Campaign()
     if kind != Kind.SECOND_VIEW:
-        campaign = sources.campaign_of(_page_url(request, page.site))
+        campaign = sources.campaign_of(_page_url(request, headers, page.site))
     hit = Hit(
         site=page.site,
         path=page.path,
@@ -227,9 +227,12 @@ def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, 
     return Page(site=loaded_by.site, path=loaded_by.path), _unsigned_counts(token, loaded_by.site)
 
 
-def _page_url(request: HttpRequest, site: str) -> str:
+def _page_url(request: HttpRequest, headers: dict[str, str], site: str) -> str:
     # The beacon's Referer as sent, before the stored copy's query allowlist:
-    # only its utm_* values are read, and only when it is the counted site's page.
+    # only its utm_* values are read, only when it is the counted site's page,
+    # and not at all when LAMBDACTR_REDACTED_HEADERS drops the Referer.
+    if "Referer" not in headers:
+        return ""
     referer = repair_wsgi_string(str(request.META.get("HTTP_REFERER", "")))
     if not site or page_from_url(referer).site != site:
         return ""

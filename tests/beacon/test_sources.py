@@ -66,6 +66,12 @@ def test_tags_are_read_even_where_the_stored_referer_drops_them() -> None:
     assert hit.headers["Referer"] == "http://blog.example/"
 
 
+@override_settings(LAMBDACTR_REDACTED_HEADERS=["Referer"])
+def test_no_tags_are_read_from_a_redacted_referer() -> None:
+    hit = capture(_request("/ctr/d.css", Referer="http://blog.example/?utm_campaign=x"), "visitor")
+    assert (hit.utm_campaign, hit.path) == ("", "")
+
+
 def test_a_second_view_is_no_landing() -> None:
     url = visitor_day_url(None)
     hit = capture(_request(url, Referer="http://blog.example/?utm_campaign=x"), kind="second")

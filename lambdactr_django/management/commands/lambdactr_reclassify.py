@@ -27,9 +27,10 @@ LABEL_FIELDS = (
 
 class Command(BaseCommand):
     help = (
-        "Apply today's user-agent parsing and bot, prefetch and privacy-signal rules to "
-        "every stored hit, from its stored user agent and headers: after upgrading "
-        "lambdactr-django, ua-parser or crawler-user-agents, or after changing "
+        "Apply today's user-agent parsing, bot, prefetch and privacy-signal rules, "
+        "channels and languages to every stored hit, from its stored user agent, "
+        "headers, referrer and campaign tags: after upgrading lambdactr-django, "
+        "ua-parser, crawler-user-agents or referer-parser, or after changing "
         "LAMBDACTR_REDACTED_HEADERS. Only labels change; no hit is deleted. Works in "
         "batches, each committed on its own, so it can be stopped and run again."
     )
