@@ -39,12 +39,18 @@ def _site(little_server, example_site) -> str:
 
 
 @contextmanager
-def _running(command: list[str], env: dict[str, str]) -> Iterator[None]:
+def _running(
+    command: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = ()
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        pass_fds=pass_fds,
     )
     try:
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -120,16 +126,19 @@ def test_webkitgtk_tells_first_second_and_later_views(
         pytest.skip("no WebKitGTK MiniBrowser or Xvfb")
     url = _site(little_server, example_site)
     since = len(example_site.log())
-    display = f":{90 + os.getpid() % 100}"
     env = {
         **os.environ,
-        "DISPLAY": display,
         "HOME": str(tmp_path),
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
     }
-    with _running([xvfb, display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"], env):
-        time.sleep(1)
+    # Xvfb picks a free display and writes its number: other Xvfbs may be running.
+    read_end, write_end = os.pipe()
+    screen = [xvfb, "-displayfd", str(write_end), "-screen", "0", "1024x768x24", "-nolisten", "tcp"]
+    with _running(screen, env, pass_fds=(write_end,)):
+        os.close(write_end)
+        with os.fdopen(read_end) as numbers:
+            env["DISPLAY"] = ":" + numbers.readline().strip()
         seen = _browse(little_server, [str(MINIBROWSER), url], env)
     statuses = _daily(example_site, since)
     _assert_counted(hits, _record(artifacts, "webkitgtk", seen, statuses), statuses)
