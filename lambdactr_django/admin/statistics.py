@@ -70,7 +70,7 @@ def statistics_view(model_admin: HeaderHitAdmin, request: HttpRequest) -> HttpRe
             ("Operating systems", "OS", True, _linked(report.systems, link)),
             ("Devices", "Device", True, _linked(report.devices, link)),
             ("Channels", "Channel", False, _channel_rows(report, link)),
-            ("Entry pages (visits)", "Page", True, _linked(report.entry_pages, link)),
+            ("Entry pages (visits)", "Page", True, _entry_rows(report, link)),
             ("Campaigns (utm_campaign)", "Campaign", True, _linked(report.campaigns, link)),
             ("Sources (utm_source)", "Source", True, _linked(report.sources, link)),
             ("Mediums (utm_medium)", "Medium", True, _linked(report.mediums, link)),
@@ -125,6 +125,11 @@ def _channel_rows(report: stats.Report, link: HitListLinks) -> list[dict[str, An
         {**row, "label": Channel.LABELS.get(row["label"], row["label"]) or "direct or internal"}
         for row in _linked(report.channels, link)
     ]
+
+
+def _entry_rows(report: stats.Report, link: HitListLinks) -> list[dict[str, Any]]:
+    # Both numbers count visits: both open the visitor-days that entered there.
+    return [{**row, "views_url": row["visitors_url"]} for row in _linked(report.entry_pages, link)]
 
 
 def _traffic_rows(report: stats.Report, link: HitListLinks) -> list[dict[str, Any]]:

@@ -232,6 +232,8 @@ def test_the_new_dimensions_show_escaped_and_link_to_their_hits(admin_client: Cl
     assert "&lt;script&gt;x&lt;/script&gt;" in html
     assert f'href="{HIT_LIST}?kind__exact=view&amp;channel__exact=email"' in html
     assert f'href="{HIT_LIST}?kind__exact=view&amp;country=NZ"' in html
+    entry = f'href="{HIT_LIST}?kind__exact=visitor&amp;site=blog.example&amp;path=%2Flanding%2F"'
+    assert html.count(entry) == 2
     listed = admin_client.get(f"{HIT_LIST}?kind__exact=view&channel__exact=email")
     assert listed.status_code == 200
     assert listed.context["cl"].result_count == 1
