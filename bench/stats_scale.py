@@ -286,7 +286,10 @@ def _rolled_against_raw(args: argparse.Namespace) -> None:
     print(f"  from raw hits {raw_ms:.1f} ms: raw/rollups {raw_ms / rolled_ms:.1f}x")
 
 
-LISTS = ("pages", "referrers", "browsers", "systems", "devices", "bot_reasons")
+LISTS = (
+    *("pages", "referrers", "browsers", "systems", "devices", "bot_reasons"),
+    *("channels", "entry_pages", "sources", "mediums", "campaigns", "languages", "countries"),
+)
 
 
 def _check(rolled: Any, raw: Any, every: Any) -> str:

@@ -118,6 +118,23 @@ class Settings:
         return getattr(settings, "LAMBDACTR_SITE_URL", None)
 
     @property
+    def COUNTRY_HEADER(self) -> str | None:
+        return getattr(settings, "LAMBDACTR_COUNTRY_HEADER", None)
+
+    # Django's own GeoIP2 settings (django.contrib.gis.geoip2), read as it reads them.
+    @property
+    def GEOIP_PATH(self) -> str | os.PathLike[str] | None:
+        return getattr(settings, "GEOIP_PATH", None)
+
+    @property
+    def GEOIP_COUNTRY(self) -> str:
+        return getattr(settings, "GEOIP_COUNTRY", "GeoLite2-Country.mmdb")
+
+    @property
+    def GEOIP_CITY(self) -> str:
+        return getattr(settings, "GEOIP_CITY", "GeoLite2-City.mmdb")
+
+    @property
     def DATABASE(self) -> str | None:
         return getattr(settings, "LAMBDACTR_DATABASE", None)
 

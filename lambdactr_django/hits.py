@@ -21,18 +21,50 @@ MAX_FAMILY_LENGTH: Final = 64
 # kind, resource, device, prefetch and bot_reason.
 MAX_LABEL_LENGTH: Final = 16
 MAX_BOT_REASON_LENGTH: Final = 32
+# utm_source, utm_medium and utm_campaign of a landing page, cut to this.
+MAX_UTM_LENGTH: Final = 100
+# A language tag as stored: the primary language and the region, "en-US", "es-419".
+MAX_LANGUAGE_LENGTH: Final = 16
+# An ISO 3166-1 alpha-2 code.
+COUNTRY_LENGTH: Final = 2
 # One hit's size in bytes as stored, at most (beacon/bound.py): ample for a real
 # browser's request, and what bounds the rows, the spool and its batches.
 MAX_HIT_BYTES: Final = 16 * 1024
 
 
 class Kind:
-    """What one hit counts: a page view, or the first request of one browser on one day."""
+    """What one hit counts: a page view, the first view of one browser on one day
+    (a visitor-day, which is also that browser's visit), or its second view that day."""
 
     VIEW: Final = "view"
     # Stored as "visitor": the value predates the name.
     VISITOR_DAY: Final = "visitor"
-    LABELS: Final = {VIEW: "page view", VISITOR_DAY: "visitor-day"}
+    # The visitor link's second request of the day in one browser: a visit
+    # without one is a bounce (docs/visits.md).
+    SECOND_VIEW: Final = "second"
+    LABELS: Final = {VIEW: "page view", VISITOR_DAY: "visitor-day", SECOND_VIEW: "second view"}
+
+
+class Channel:
+    """How a page view arrived from elsewhere ("" when it did not: no external
+    referrer and no campaign tag, so direct or internal)."""
+
+    SEARCH: Final = "search"
+    SOCIAL: Final = "social"
+    EMAIL: Final = "email"
+    PAID: Final = "paid"
+    # A referrer outside every list: another site.
+    REFERRAL: Final = "referral"
+    # Campaign-tagged, with a medium none of the above.
+    CAMPAIGN: Final = "campaign"
+    LABELS: Final = {
+        SEARCH: "search",
+        SOCIAL: "social",
+        EMAIL: "e-mail",
+        PAID: "paid",
+        REFERRAL: "other sites",
+        CAMPAIGN: "other campaigns",
+    }
 
 
 class Resource:
@@ -121,6 +153,14 @@ class Hit:
     verified: bool
     user_agent: str
     headers: dict[str, str] = field(default_factory=dict)
+    # Derived at capture (docs/privacy.md): how a view arrived, the landing
+    # page's campaign tags, the browser's first language, and the country.
+    channel: str = ""
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    language: str = ""
+    country: str = ""
 
 
 # Every column of a stored hit, in one order: the hit's own fields after the

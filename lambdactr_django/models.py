@@ -9,14 +9,18 @@ from django.db.models import ForeignObjectRel
 from django.utils import timezone
 
 from lambdactr_django.hits import (
+    COUNTRY_LENGTH,
     MAX_BOT_REASON_LENGTH,
     MAX_FAMILY_LENGTH,
     MAX_LABEL_LENGTH,
+    MAX_LANGUAGE_LENGTH,
     MAX_PATH_LENGTH,
     MAX_REFERRER_LENGTH,
     MAX_SITE_LENGTH,
     MAX_USER_AGENT_LENGTH,
+    MAX_UTM_LENGTH,
     BotReason,
+    Channel,
     Device,
     Kind,
     Prefetch,
@@ -76,6 +80,23 @@ class HeaderHit(models.Model):
     dnt = models.BooleanField("DNT", default=False, help_text="Whether the browser sent DNT: 1.")
     gpc = models.BooleanField(
         "GPC", default=False, help_text="Whether the browser sent Sec-GPC: 1."
+    )
+    channel = models.CharField(
+        max_length=MAX_LABEL_LENGTH,
+        blank=True,
+        choices=[("", "none"), *Channel.LABELS.items()],
+        help_text="How a page view arrived from elsewhere; none: direct or internal.",
+    )
+    utm_source = models.CharField("utm_source", max_length=MAX_UTM_LENGTH, blank=True)
+    utm_medium = models.CharField("utm_medium", max_length=MAX_UTM_LENGTH, blank=True)
+    utm_campaign = models.CharField("utm_campaign", max_length=MAX_UTM_LENGTH, blank=True)
+    language = models.CharField(
+        max_length=MAX_LANGUAGE_LENGTH,
+        blank=True,
+        help_text="The first language of Accept-Language, with its region if given.",
+    )
+    country = models.CharField(
+        max_length=COUNTRY_LENGTH, blank=True, help_text="ISO 3166-1 alpha-2 code."
     )
 
     class Meta:

@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from lambdactr_django.admin.numbers import count
-from lambdactr_django.stats.reports import Day
+from lambdactr_django.stats.results import Day
 
 WIDTH = 960
 HEIGHT = 240

@@ -291,6 +291,12 @@ LOOKUP_PARAMETERS = {
     "bot_reason": "bot_reason__exact",
     "kind": "kind__exact",
     "traffic": "traffic",
+    "channel": "channel__exact",
+    "utm_source": "utm_source",
+    "utm_medium": "utm_medium",
+    "utm_campaign": "utm_campaign",
+    "language": "language",
+    "country": "country",
 }
 
 

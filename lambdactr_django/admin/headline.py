@@ -1,9 +1,9 @@
 """The headline numbers of the statistics page, each with its change against the
 previous period of as many days.
 
-Read from the Report by name, so a number the report does not have is left
-out, and one it has as None (not known for this selection) is shown as "—"
-with the reason.
+A number the report has as None (not known for this selection) is shown as
+"—" with the reason. Visits are not among them: a visit is a visitor-day
+(docs/visits.md), so the number would be the visitors' again.
 """
 
 from __future__ import annotations
@@ -31,12 +31,11 @@ class Metric:
 METRICS = (
     Metric("views", "views", "count", Kind.VIEW),
     Metric("visitors", "visitors", "count", Kind.VISITOR_DAY),
-    Metric("visits", "visits", "count"),
     Metric("bounce_rate", "bounce rate", "percent"),
     Metric("views_per_visit", "views per visit", "ratio"),
 )
 
-UNKNOWN_NOTE = "Not known for this selection: the hits counted do not carry what it needs."
+UNKNOWN_NOTE = "Not known for this selection: it counted no visits to divide by."
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +59,6 @@ def headlines(
     """The report's headline numbers, in METRICS' order, and their changes."""
     shown = []
     for metric in METRICS:
-        if not hasattr(report, metric.name):
-            continue
         value = getattr(report, metric.name)
         before = getattr(previous, metric.name, None) if previous is not None else None
         change = None

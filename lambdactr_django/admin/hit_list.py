@@ -60,6 +60,7 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         ("os", RecentValuesFilter),
         "bot_reason",
         "resource",
+        "channel",
         ExternalReferrerFilter,
         VerifiedFilter,
     ]

@@ -31,7 +31,7 @@ from lambdactr_django.admin.filters import (
 )
 from lambdactr_django.admin.headline import headlines, period_text
 from lambdactr_django.admin.hidden import SHOW_ALL, statistics_note
-from lambdactr_django.hits import BotReason, Kind
+from lambdactr_django.hits import BotReason, Channel, Kind
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.stats import Traffic, periods, rollups
 from lambdactr_django.stats.live import live
@@ -145,6 +145,13 @@ def page_context(
             ("Browsers", "Browser", True, _linked(report.browsers, link)),
             ("Operating systems", "OS", True, _linked(report.systems, link)),
             ("Devices", "Device", True, _linked(report.devices, link)),
+            ("Channels", "Channel", False, _channel_rows(report, link)),
+            ("Entry pages (visits)", "Page", True, _entry_rows(report, link)),
+            ("Campaigns (utm_campaign)", "Campaign", True, _linked(report.campaigns, link)),
+            ("Sources (utm_source)", "Source", True, _linked(report.sources, link)),
+            ("Mediums (utm_medium)", "Medium", True, _linked(report.mediums, link)),
+            ("Languages", "Language", True, _linked(report.languages, link)),
+            ("Countries", "Country", True, _linked(report.countries, link)),
         ],
         "traffic_rows": _traffic_rows(report, link),
         # Some counts of the top lists are bounds: rare values were folded together.
@@ -207,6 +214,18 @@ class HitListLinks:
 
 
 NO_HIT_LIST = HitListLinks(None, "", QueryDict())
+
+
+def _channel_rows(report: stats.Report, link: HitListLinks) -> list[dict[str, Any]]:
+    return [
+        {**row, "label": Channel.LABELS.get(row["label"], row["label"]) or "direct or internal"}
+        for row in _linked(report.channels, link)
+    ]
+
+
+def _entry_rows(report: stats.Report, link: HitListLinks) -> list[dict[str, Any]]:
+    # Both numbers count visits: both open the visitor-days that entered there.
+    return [{**row, "views_url": row["visitors_url"]} for row in _linked(report.entry_pages, link)]
 
 
 def _traffic_rows(report: stats.Report, link: HitListLinks) -> list[dict[str, Any]]:

@@ -59,17 +59,39 @@ def image(request: HttpRequest) -> Answer:
     return uncacheable(TRANSPARENT_GIF, "image/gif")
 
 
+# The visitor link's Last-Modified is the site's midnight plus this browser's
+# views so far today, at most this many seconds: "one", or "two or more". Every
+# browser at the same count sends the same date back, so it tells one from
+# another no better than the day does.
+VIEWS_COUNTED = 2
+
+
 def visitor_day(request: HttpRequest) -> Answer:
-    """An empty stylesheet the browser keeps until midnight; each GET is one visitor-day."""
+    """An empty stylesheet revalidated on every page: its Last-Modified counts this
+    browser's views today (docs/visits.md). The first GET of the day is one
+    visitor-day (a visit), the second a second view; later ones store nothing."""
     day_started = days.start_of(days.today()).timestamp()
-    since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
-    if since is not None and since >= day_started:
-        # A revalidation (Chromium's reload, say) of a copy fetched today: this
-        # browser was counted already.
-        return Answer(304, cacheable_until_midnight(day_started), b"")
+    seen = views_seen(request.META.get("HTTP_IF_MODIFIED_SINCE", ""), day_started)
+    if seen >= VIEWS_COUNTED:
+        return Answer(304, counted_views(day_started, VIEWS_COUNTED), b"")
     if request.method == "GET" and conf.DAILY_VISITORS:
-        record(request, Kind.VISITOR_DAY, Resource.STYLESHEET)
-    return Answer(200, [("Content-Type", "text/css"), *cacheable_until_midnight(day_started)], b"")
+        record(request, Kind.VISITOR_DAY if seen == 0 else Kind.SECOND_VIEW, Resource.STYLESHEET)
+    headers = [("Content-Type", "text/css"), *counted_views(day_started, seen + 1)]
+    return Answer(200, headers, b"")
+
+
+def views_seen(if_modified_since: str, day_started: float) -> int:
+    """This browser's views today before this one, by the date it sent back (at most
+    ``VIEWS_COUNTED``); 0 without one or with one of an earlier day."""
+    since = parse_http_date_safe(if_modified_since)
+    if since is None or since < day_started:
+        return 0
+    seen = since - day_started
+    # Midnight itself: a copy of the day-long stylesheet this replaced, whose
+    # first view was counted; a date past the counts: not one this counter sent.
+    if seen == 0 or seen > VIEWS_COUNTED:
+        return VIEWS_COUNTED
+    return int(seen)
 
 
 # By the URL names of lambdactr_django.urls, which the fast path reverses.
@@ -116,12 +138,12 @@ def uncacheable(body: bytes, content_type: str) -> Answer:
     )
 
 
-def cacheable_until_midnight(day_started: float) -> Headers:
-    # private: a shared cache would answer for many browsers. No ETag: nothing
-    # that could tell one browser from another. Last-Modified is the start of
-    # the day, the same for everybody, so a revalidation can be answered 304.
+def counted_views(day_started: float, views: int) -> Headers:
+    # private: a shared cache would revalidate for many browsers at once. no-cache:
+    # the browser asks again on every page, with the date below. No ETag: nothing
+    # that could tell one browser from another.
     return [
-        ("Cache-Control", f"private, max-age={days.seconds_until_midnight()}"),
-        ("Last-Modified", http_date(day_started)),
+        ("Cache-Control", "private, no-cache"),
+        ("Last-Modified", http_date(day_started + views)),
         ("Cross-Origin-Resource-Policy", "cross-origin"),
     ]

@@ -15,9 +15,10 @@ from typing import Any, Final, cast
 from lambdactr_django.hits import MAX_HIT_BYTES, Hit
 
 TRUNCATED_HEADER: Final = "Lambdactr-Truncated"
-# The key, the time, the labels and the names of the fields: what a hit takes
-# besides its texts (about 450 bytes), with room to spare.
-FIXED_BYTES: Final = 640
+# The key, the time, the labels (the channel, language and country among them)
+# and the names of the fields: what a hit takes besides its texts (about 560
+# bytes), with room to spare.
+FIXED_BYTES: Final = 768
 # The texts outside the headers each get a share, in bytes as stored.
 COLUMN_BYTES: Final[dict[str, int]] = {
     "site": 1024,
@@ -25,6 +26,9 @@ COLUMN_BYTES: Final[dict[str, int]] = {
     "referrer": 3072,
     "referrer_host": 1024,
     "user_agent": 2048,
+    "utm_source": 512,
+    "utm_medium": 512,
+    "utm_campaign": 512,
 }
 # What the marker itself may take.
 MARKER_BYTES: Final = 160
@@ -37,7 +41,10 @@ def encoded_size(value: object) -> int:
 
 
 def hit_size(hit: Hit) -> int:
-    texts = (hit.site, hit.path, hit.referrer, hit.referrer_host, hit.user_agent, hit.browser)
+    texts = (
+        *(hit.site, hit.path, hit.referrer, hit.referrer_host, hit.user_agent, hit.browser),
+        *(hit.utm_source, hit.utm_medium, hit.utm_campaign),
+    )
     return FIXED_BYTES + sum(map(encoded_size, texts)) + encoded_size(hit.headers)
 
 

@@ -14,7 +14,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
 from django.http.request import HttpHeaders, split_domain_port, validate_host
 
-from lambdactr_django.beacon import bound, classify
+from lambdactr_django.beacon import bound, classify, sources
 from lambdactr_django.beacon.clean import (
     clean_referrer,
     clean_text,
@@ -22,6 +22,7 @@ from lambdactr_django.beacon.clean import (
     referrer_host,
     repair_wsgi_string,
 )
+from lambdactr_django.beacon.country import country_of
 from lambdactr_django.beacon.signing import (
     SITE_PARAMETER,
     TOKEN_PARAMETER,
@@ -132,12 +133,18 @@ def capture(
 ) -> Hit:
     """Everything the counter stores about one beacon request."""
     headers = stored_headers(request)
-    if kind == Kind.VISITOR_DAY:
-        page, verified = _visitor_page(request, headers)
-    else:
+    if kind == Kind.VIEW:
         page, verified = _viewed_page(request, headers)
+    else:
+        page, verified = _visitor_page(request, headers)
     user_agent = headers.get("User-Agent", "")[:MAX_USER_AGENT_LENGTH]
     labels = labels_for(user_agent, headers, resource)
+    host = referrer_host(page.referrer)
+    # The landing page's tags, from the URL the beacon was loaded by (its query
+    # string is not stored); a second view's page is no landing.
+    campaign = sources.Campaign()
+    if kind != Kind.SECOND_VIEW:
+        campaign = sources.campaign_of(_page_url(request, headers, page.site))
     hit = Hit(
         site=page.site,
         path=page.path,
@@ -147,7 +154,7 @@ def capture(
         headers=headers,
         kind=kind,
         resource=resource,
-        referrer_host=referrer_host(page.referrer),
+        referrer_host=host,
         browser=labels.browser,
         os=labels.os,
         device=labels.device,
@@ -156,6 +163,12 @@ def capture(
         prefetch=labels.prefetch,
         dnt=labels.dnt,
         gpc=labels.gpc,
+        channel=sources.channel_for(host, campaign) if kind == Kind.VIEW else "",
+        utm_source=campaign.source,
+        utm_medium=campaign.medium,
+        utm_campaign=campaign.campaign,
+        language=sources.language_of(headers.get("Accept-Language", "")),
+        country=country_of(request),
     )
     return bound.fit(hit)
 
@@ -203,14 +216,27 @@ def _viewed_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, b
 
 
 def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
-    # A visitor-day belongs to a site, not to a page: the first page of the day
-    # is the only one whose request reaches the server at all.
+    # A visitor-day (and a second view) belongs to a site; its path is the page
+    # that loaded the visitor link, by its Referer: the visit's entry page.
     token = _token(request, SITE_PARAMETER)
     site = read_site_token(token) if token is not None else None
+    loaded_by = page_from_url(headers.get("Referer", ""))
     if site is not None:
-        return Page(site=site), is_own_site(site, signed=True)
-    site = page_from_url(headers.get("Referer", "")).site
-    return Page(site=site), _unsigned_counts(token, site)
+        path = loaded_by.path if loaded_by.site == site else ""
+        return Page(site=site, path=path), is_own_site(site, signed=True)
+    return Page(site=loaded_by.site, path=loaded_by.path), _unsigned_counts(token, loaded_by.site)
+
+
+def _page_url(request: HttpRequest, headers: dict[str, str], site: str) -> str:
+    # The beacon's Referer as sent, before the stored copy's query allowlist:
+    # only its utm_* values are read, only when it is the counted site's page,
+    # and not at all when LAMBDACTR_REDACTED_HEADERS drops the Referer.
+    if "Referer" not in headers:
+        return ""
+    referer = repair_wsgi_string(str(request.META.get("HTTP_REFERER", "")))
+    if not site or page_from_url(referer).site != site:
+        return ""
+    return referer
 
 
 def _unsigned_counts(token: str | None, site: str) -> bool:

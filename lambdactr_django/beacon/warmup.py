@@ -36,7 +36,7 @@ def warm_up() -> None:
         capture(_request(), Kind.VIEW, Resource.STYLESHEET)
         capture(_request(), Kind.VISITOR_DAY, Resource.STYLESHEET)
         answers.uncacheable(b"", "text/css")
-        answers.cacheable_until_midnight(days.start_of(days.today()).timestamp())
+        answers.counted_views(days.start_of(days.today()).timestamp(), 1)
         store.warm_up()
     except Exception:
         # A slower first hit is no reason to stop a worker from starting.

@@ -10,7 +10,7 @@ import lambdactr_django.uuid7
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lambdactr_django", "0007_rollup_folded_index"),
+        ("lambdactr_django", "0008_hit_dimensions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from lambdactr_django.hits import Kind
-from lambdactr_django.stats.reports import TOP_ROWS, Row
+from lambdactr_django.stats.reports import TOP_ROWS
+from lambdactr_django.stats.results import Row
 from lambdactr_django.stats.selection import select
 from lambdactr_django.stats.traffic import Traffic, of_traffic
 

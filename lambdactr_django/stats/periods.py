@@ -14,7 +14,8 @@ from django.db.models import Count, Max
 from lambdactr_django import days
 from lambdactr_django.models import HeaderHit, RolledDay
 from lambdactr_django.stats import rollups
-from lambdactr_django.stats.reports import Report, report_for
+from lambdactr_django.stats.reports import report_for
+from lambdactr_django.stats.results import Report
 
 _ONE_DAY = dt.timedelta(days=1)
 

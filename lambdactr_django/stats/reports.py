@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from django.db import connections, router, transaction
@@ -21,7 +21,8 @@ from django.db.models.functions import TruncDate
 from lambdactr_django import days
 from lambdactr_django.hits import Kind
 from lambdactr_django.models import HeaderHit, Rollup
-from lambdactr_django.stats import merge, rollups
+from lambdactr_django.stats import dimensions, merge, rollups
+from lambdactr_django.stats.results import Day, Report, Row
 from lambdactr_django.stats.selection import select, uncovered
 from lambdactr_django.stats.traffic import Traffic, class_counts, of_traffic
 
@@ -37,57 +38,6 @@ _ROLLED_VISITORS = Sum("hits", filter=Q(kind=Kind.VISITOR_DAY))
 
 Classes = dict[tuple[str, str], int]
 Counted = dict[dt.date, tuple[int, int]]
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    label: str
-    views: int
-    # None where it cannot be known: a browser's visitor-day belongs to a site,
-    # not to a page or a referrer.
-    visitors: int | None
-    # Field values selecting these hits, for links to the hit list.
-    lookups: dict[str, str] = field(default_factory=dict)
-    # The most hits views or visitors may be missing: on some days the value was
-    # among the rare ones the rollups count together (0: exact).
-    short: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Day:
-    day: dt.date
-    views: int
-    visitors: int
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    start: dt.date | None
-    end: dt.date | None
-    traffic: str
-    views: int
-    visitors: int
-    days: list[Day]
-    pages: list[Row]
-    referrers: list[Row]
-    browsers: list[Row]
-    systems: list[Row]
-    devices: list[Row]
-    # Every traffic class, whatever ``traffic`` is, for the share of bots and prefetches.
-    traffic_classes: list[Row]
-    bot_reasons: list[Row]
-    # Per top list ("pages", ...), the most hits a value not listed may have
-    # beyond the last row's count (0: the list is exact).
-    unlisted: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def hits(self) -> int:
-        return self.views + self.visitors
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["hits"] = self.hits
-        return data
 
 
 def report(
@@ -234,6 +184,7 @@ class _Counts:
                 of_traffic(self.every, Traffic.BOT),
                 None if self.rolled is None else self.rolled.filter(traffic=Traffic.BOT),
             ),
+            **dimensions.counted(self, classes),
             unlisted=self.unlisted,
         )
 
@@ -244,12 +195,12 @@ class _Counts:
         rolled = self.rolled_chosen if rolled is None else rolled
         if rolled is None or not rows:
             return rows
-        per_site = dimension == rollups.PAGE
+        per_site = dimension in (rollups.PAGE, rollups.ENTRY)
         value = "path" if per_site else dimension_key(dimension)
         keyed = [{"site": row.lookups.get("site", ""), value: row.lookups[value]} for row in rows]
-        shorts, self.unlisted[name] = merge.shortfalls(
-            rolled.filter(dimension=dimension), keyed, value, per_site=per_site
-        )
+        # The rows count views and visitors: second views' folded rows are no bound.
+        counted = rolled.filter(dimension=dimension, kind__in=(Kind.VIEW, Kind.VISITOR_DAY))
+        shorts, self.unlisted[name] = merge.shortfalls(counted, keyed, value, per_site=per_site)
         return [replace(row, short=short) for row, short in zip(rows, shorts, strict=True)]
 
     def classes(self) -> Classes:
@@ -303,12 +254,18 @@ class _Counts:
     def breakdown(
         self, name: str, column: str, raw: QuerySet[HeaderHit], rolled: QuerySet[Rollup] | None
     ) -> list[Row]:
-        grouped = raw.values(column).annotate(views=_VIEWS, visitors=_VISITORS)
+        # Views and visitors: a second view is in no list (nor in these rollups).
+        grouped = (
+            raw.exclude(kind=Kind.SECOND_VIEW)
+            .values(column)
+            .annotate(views=_VIEWS, visitors=_VISITORS)
+        )
         counts = ["views", "visitors"]
         if rolled is None:
             rows = _top(grouped, [column], counts, self.limit)
         else:
-            rolled_grouped = _rolled_values(column, column, rolled).annotate(
+            counted = rolled.filter(kind__in=(Kind.VIEW, Kind.VISITOR_DAY))
+            rolled_grouped = _rolled_values(column, column, counted).annotate(
                 views=_ROLLED_VIEWS, visitors=_ROLLED_VISITORS
             )
             rows = merge.merged(grouped, rolled_grouped, [column], counts, self.limit)

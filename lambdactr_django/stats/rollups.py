@@ -52,16 +52,38 @@ OS = "os"
 # per-day series and the traffic classes.
 DEVICE = "device"
 BOT_REASON = "bot_reason"
+# A visit's first page: the path of its visitor-day (docs/visits.md).
+ENTRY = "entry"
+CHANNEL = "channel"
+UTM_SOURCE = "utm_source"
+UTM_MEDIUM = "utm_medium"
+UTM_CAMPAIGN = "utm_campaign"
+LANGUAGE = "language"
+COUNTRY = "country"
 
-# Dimension -> (the hits' column counted by value, condition on the day's hits).
-# Only what the statistics show: pages and referrers of views, reasons of bots.
-DIMENSIONS: dict[str, tuple[str, str]] = {
-    PAGE: ("path", "kind = %s"),
-    REFERRER: ("referrer_host", "kind = %s AND referrer_host <> ''"),
-    BROWSER: ("browser", ""),
-    OS: ("os", ""),
-    DEVICE: ("device", ""),
-    BOT_REASON: ("bot_reason", "is_bot"),
+# Dimension -> (the hits' column counted by value, condition on the day's hits,
+# its parameters). Only what the statistics show: pages and referrers of views,
+# entry pages of visits, reasons of bots, and no empty values of the rest (the
+# totals come from the device rows). Visits and bounces need no dimension of
+# their own: they are visitor-days and second views, kinds the device rows
+# count; no other dimension counts second views (the lists show views and
+# visitors), which spares their rows.
+_COUNTED = "kind <> %s"
+_NOT_SECOND = (Kind.SECOND_VIEW,)
+DIMENSIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    PAGE: ("path", "kind = %s", (Kind.VIEW,)),
+    REFERRER: ("referrer_host", "kind = %s AND referrer_host <> ''", (Kind.VIEW,)),
+    BROWSER: ("browser", _COUNTED, _NOT_SECOND),
+    OS: ("os", _COUNTED, _NOT_SECOND),
+    DEVICE: ("device", "", ()),
+    BOT_REASON: ("bot_reason", f"is_bot AND {_COUNTED}", _NOT_SECOND),
+    ENTRY: ("path", "kind = %s AND path <> ''", (Kind.VISITOR_DAY,)),
+    CHANNEL: ("channel", "kind = %s AND channel <> ''", (Kind.VIEW,)),
+    UTM_SOURCE: ("utm_source", f"{_COUNTED} AND utm_source <> ''", _NOT_SECOND),
+    UTM_MEDIUM: ("utm_medium", f"{_COUNTED} AND utm_medium <> ''", _NOT_SECOND),
+    UTM_CAMPAIGN: ("utm_campaign", f"{_COUNTED} AND utm_campaign <> ''", _NOT_SECOND),
+    LANGUAGE: ("language", f"{_COUNTED} AND language <> ''", _NOT_SECOND),
+    COUNTRY: ("country", f"{_COUNTED} AND country <> ''", _NOT_SECOND),
 }
 
 # A hit is stored a moment after its created_at; a day is sealed only this long
@@ -308,7 +330,10 @@ def _roll_day(day: dt.date, until: dt.datetime | None = None) -> None:
 
 
 # The day's hits as the rollup reads them, the traffic class included.
-_KEPT = ("site", "path", "referrer_host", "browser", "os", "device", "bot_reason", "is_bot")
+_KEPT = (
+    *("site", "path", "referrer_host", "browser", "os", "device", "bot_reason", "is_bot"),
+    *("channel", "utm_source", "utm_medium", "utm_campaign", "language", "country"),
+)
 _DAY_HITS = (*_KEPT, "kind", "verified", "traffic")
 # A group of rows, whose busiest values are kept and the rest folded together.
 _GROUP = "site, kind, traffic, verified"
@@ -349,7 +374,7 @@ def _insert_sql(
     select_params: list[Any] = []
     day_value = connection.ops.adapt_datefield_value(day)
     keep = conf.ROLLUP_KEEP
-    for dimension, (column, condition) in DIMENSIONS.items():
+    for dimension, (column, condition, condition_params) in DIMENSIONS.items():
         where = f" WHERE {condition}" if condition else ""
         ranked = f"ranked_{dimension}"
         # Each group's values, busiest first (ties by value, so rolling again
@@ -359,7 +384,7 @@ def _insert_sql(
             f"ROW_NUMBER() OVER (PARTITION BY {_GROUP} ORDER BY COUNT(*) DESC, {column}) "
             f"AS place FROM day_hits{where} GROUP BY {_GROUP}, {column})"
         )
-        params += [Kind.VIEW] if "%s" in condition else []
+        params += list(condition_params)
         selects.append(
             f"SELECT %s, site, %s, value, kind, traffic, verified, n, 0, 0 "  # noqa: S608
             f"FROM {ranked} WHERE place <= %s"

@@ -55,7 +55,7 @@ def describe(hit: HeaderHit) -> str:
 
 def class_counts(queryset: QuerySet[HeaderHit]) -> dict[tuple[str, str], int]:
     """Hits of every (traffic class, kind), in one statement."""
-    kinds = (Kind.VIEW, Kind.VISITOR_DAY)
+    kinds = tuple(Kind.LABELS)
     counts = queryset.aggregate(
         **{
             f"{traffic}_{kind}": Count("pk", filter=condition(traffic) & Q(kind=kind))

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from lambdactr_django.beacon import sources
 from lambdactr_django.beacon.capture import labels_for
 from lambdactr_django.beacon.clean import referrer_host
 from lambdactr_django.conf import conf
@@ -20,7 +21,10 @@ from lambdactr_django.synthetic.mix import (
     _PATH_SECTIONS,
     _SITE_WORDS,
     _SLUG_WORDS,
+    CAMPAIGN_SHARE,
+    CAMPAIGNS,
     CHROMIUM,
+    COUNTRIES,
     CRAWLER,
     DIRECT_SHARE,
     DNT_SHARE,
@@ -33,6 +37,7 @@ from lambdactr_django.synthetic.mix import (
     PREFETCH_SHARE,
     REFERRERS,
     SAFARI,
+    SECOND_VIEW_SHARE,
     USER_AGENTS,
     VISITOR_SHARE,
     WEEKDAYS,
@@ -61,6 +66,12 @@ class Generator:
         self.language_weights = _cumulative([weight for weight, _ in LANGUAGES])
         self.referrer_weights = _cumulative([weight for weight, _ in REFERRERS])
         self.referrer_hosts = [referrer_host(url) for _, url in REFERRERS]
+        self.language_tags = [sources.language_of(value) for _, value in LANGUAGES]
+        self.country_weights = _cumulative([weight for weight, _ in COUNTRIES])
+        self.campaign_weights = _cumulative([weight for weight, _ in CAMPAIGNS])
+        self.campaigns = [sources.Campaign(*tags) for _, tags in CAMPAIGNS]
+        # Capture's channel of each (referrer, campaign or none), computed once.
+        self.channels: dict[tuple[int, int], str] = {}
         self.hour_weights = _cumulative(HOURS)
         today = self.now.replace(hour=0, minute=0, second=0)
         self.midnights = [today - dt.timedelta(days=ago) for ago in range(days)]
@@ -173,7 +184,12 @@ class Generator:
             site_index = self._pick(self.site_weights)
             site = self.sites[site_index]
             page = self.paths[site_index][self._pick(self.path_weights)]
-            visitor = rnd() < VISITOR_SHARE
+            drawn = rnd()
+            kind = Kind.VIEW
+            if drawn < VISITOR_SHARE:
+                kind = Kind.VISITOR_DAY
+            elif drawn < VISITOR_SHARE + SECOND_VIEW_SHARE:
+                kind = Kind.SECOND_VIEW
             agent = self._pick(self.agent_weights)
             client = USER_AGENTS[agent][1]
             human = client != CRAWLER
@@ -181,9 +197,10 @@ class Generator:
             purpose = ""
             if human and client == CHROMIUM and rnd() < PREFETCH_SHARE:
                 purpose = "prefetch;prerender" if rnd() < 0.7 else "prefetch"
+            language = self._pick(self.language_weights) if human else 0
             key = (
                 agent,
-                self._pick(self.language_weights) if human else 0,
+                language,
                 resource,
                 purpose,
                 human and rnd() < DIRECT_SHARE,
@@ -191,18 +208,23 @@ class Generator:
                 self.signals and human and rnd() < GPC_SHARE,
             )
             prefix, (user_agent, *labels) = self._template(key)
-            if visitor:
-                path = referrer = host = ""
-            else:
-                path = page
+            # The visitor link's path is the page that loaded it (an entry page).
+            path = page
+            referrer = host = channel = ""
+            tagged = -1
+            if kind != Kind.SECOND_VIEW and rnd() < CAMPAIGN_SHARE:
+                tagged = self._pick(self.campaign_weights)
+            campaign = self.campaigns[tagged] if tagged >= 0 else sources.Campaign()
+            if kind == Kind.VIEW:
                 chosen = self._pick(self.referrer_weights)
                 referrer, host = REFERRERS[chosen][1], self.referrer_hosts[chosen]
+                channel = self._channel(chosen, tagged)
             # The beacon's own Referer is the page that loaded it.
             headers = f"{prefix}{json.dumps(f'https://{site}{page}')}}}"
             yield (
                 uuid7(),
                 self._when(),
-                Kind.VISITOR_DAY if visitor else Kind.VIEW,
+                kind,
                 resource,
                 site,
                 path,
@@ -212,4 +234,16 @@ class Generator:
                 True,
                 user_agent,
                 headers,
+                channel,
+                *campaign,
+                self.language_tags[language] if human else "",
+                COUNTRIES[self._pick(self.country_weights)][1],
             )
+
+    def _channel(self, referrer: int, tagged: int) -> str:
+        channel = self.channels.get((referrer, tagged))
+        if channel is None:
+            campaign = self.campaigns[tagged] if tagged >= 0 else sources.Campaign()
+            channel = sources.channel_for(self.referrer_hosts[referrer], campaign)
+            self.channels[(referrer, tagged)] = channel
+        return channel

@@ -219,6 +219,37 @@ LANGUAGES = [
     (3.0, "pl-PL,pl;q=0.9,en;q=0.8"),
 ]
 
+# A visitor's country (a CDN header or GeoIP): most readers from a few countries.
+COUNTRIES = [
+    (30.0, "US"),
+    (9.0, "DE"),
+    (8.0, "GB"),
+    (6.0, "FR"),
+    (5.0, "IN"),
+    (4.0, "CA"),
+    (4.0, "NL"),
+    (3.0, "JP"),
+    (3.0, "BR"),
+    (3.0, "PL"),
+    (2.0, "ES"),
+    (2.0, "AU"),
+    (2.0, "SE"),
+    (1.0, "CH"),
+    (1.0, "IT"),
+    (1.0, "KR"),
+    (16.0, ""),
+]
+
+# Landing pages tagged with utm_* (source, medium, campaign): a few campaigns a month.
+CAMPAIGNS = [
+    (40.0, ("newsletter", "email", "weekly-digest")),
+    (20.0, ("newsletter", "email", "launch")),
+    (15.0, ("mastodon", "social", "launch")),
+    (10.0, ("google", "cpc", "brand")),
+    (10.0, ("partner-blog", "referral", "")),
+    (5.0, ("podcast", "audio", "episode-42")),
+]
+
 # Most page views have no referrer (direct, or stripped by Referrer-Policy).
 REFERRERS = [
     (70.0, ""),
@@ -302,6 +333,10 @@ _SLUG_WORDS = [
 
 # Share of rows that are visitor-days: about one visitor per three page views.
 VISITOR_SHARE = 0.25
+# Of the visits, about 45% have a second view (a bounce rate of about 55%).
+SECOND_VIEW_SHARE = 0.11
+# Hits whose page carries campaign tags.
+CAMPAIGN_SHARE = 0.03
 IMAGE_SHARE = 0.03
 PREFETCH_SHARE = 0.03
 # Someone opening the stylesheet URL itself: Sec-Fetch-Dest "document".

@@ -171,6 +171,7 @@ def test_filters_are_offered(admin_client: Client) -> None:
         "OS",
         "bot reason",
         "loaded as",
+        "channel",
         "external referrer",
         "signature",
     ]

@@ -217,3 +217,27 @@ def test_the_page_marks_counts_of_a_folded_tail(admin_client: Client) -> None:
     assert 'title="Views and visitors may each be up to 1 more' in page
     assert "20</a> <abbr" in page
     assert "+≤1</abbr>" in page
+
+
+def test_the_new_dimensions_show_escaped_and_link_to_their_hits(admin_client: Client) -> None:
+    make_hit(channel="email", utm_campaign="<script>x</script>", language="de", country="NZ")
+    make_hit(kind="visitor", path="/landing/", utm_campaign="<script>x</script>")
+    make_hit(path="/a/")
+    html = admin_client.get(STATISTICS).content.decode()
+    for title in ("Channels", "Entry pages (visits)", "Campaigns (utm_campaign)", "Languages"):
+        assert title in html
+    assert "direct or internal" in html
+    assert "e-mail" in html
+    assert "<script>x</script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
+    assert f'href="{HIT_LIST}?kind__exact=view&amp;channel__exact=email"' in html
+    assert f'href="{HIT_LIST}?kind__exact=view&amp;country=NZ"' in html
+    entry = f'href="{HIT_LIST}?kind__exact=visitor&amp;site=blog.example&amp;path=%2Flanding%2F"'
+    assert html.count(entry) == 2
+    listed = admin_client.get(f"{HIT_LIST}?kind__exact=view&channel__exact=email")
+    assert listed.status_code == 200
+    assert listed.context["cl"].result_count == 1
+    by_campaign = admin_client.get(
+        f"{HIT_LIST}?kind__exact=visitor&utm_campaign=%3Cscript%3Ex%3C%2Fscript%3E"
+    )
+    assert by_campaign.context["cl"].result_count == 1

@@ -69,9 +69,11 @@ def test_the_link_shows_that_site_s_statistics_and_nothing_hit_level() -> None:
     html = response.content.decode()
     assert response.context["report"].views == 2
     totals = html.split('class="lambdactr-totals"')[1].split('class="lambdactr-chart-module')[0]
-    assert re.findall(r'<span class="lambdactr-number">(\d+)</span> (views|visitors)', totals) == [
+    numbers = r'<span class="lambdactr-number">([\d.]+)</span> (views per visit|views|visitors)\b'
+    assert re.findall(numbers, totals) == [
         ("2", "views"),
         ("1", "visitors"),
+        ("2", "views per visit"),
     ]
     assert "blog.example/a/" in html
     assert '<span class="lambdactr-number">1</span> view by people in the last 30 minutes' in html

@@ -155,7 +155,13 @@ def test_each_headline_number_has_its_change(admin_client: Client) -> None:
         make_hit(days_ago=days_ago)
     make_hit(days_ago=20)
     html = _html(admin_client, "?when=7d")
-    assert _numbers(html) == {"views": "3", "visitors": "1"}
+    assert _numbers(html) == {
+        "views": "3",
+        "visitors": "1",
+        "bounce_rate": "100%",
+        "views_per_visit": "3",
+    }
+    # The week before had no visit: no rate per visit to compare with.
     assert _changes(html) == {"views": "+50%", "visitors": "new"}
     today = timezone.localdate()
     before = (

@@ -51,15 +51,23 @@ def test_referrer_host(referrer: str, host: str) -> None:
     assert referrer_host(referrer) == host
 
 
-def test_a_visitor_hit_names_its_signed_site_only() -> None:
+def test_a_visitor_hit_names_its_signed_site_and_its_entry_page() -> None:
     hit = capture(_request(visitor_day_url("blog.example")), kind="visitor")
     assert (hit.kind, hit.site, hit.path, hit.referrer, hit.verified) == (
         "visitor",
         "blog.example",
-        "",
+        "/posts/1/",
         "",
         True,
     )
+
+
+def test_a_visitor_hit_of_another_sites_page_has_no_entry_page() -> None:
+    hit = capture(
+        _request(visitor_day_url("blog.example"), Referer="http://shop.example/cart/"),
+        kind="visitor",
+    )
+    assert (hit.site, hit.path) == ("blog.example", "")
 
 
 @override_settings(LAMBDACTR_SITES=["shop.example"])
@@ -67,7 +75,7 @@ def test_a_visitor_hit_without_token_takes_the_site_from_referer() -> None:
     hit = capture(
         _request(visitor_day_url(None), Referer="http://shop.example/cart/"), kind="visitor"
     )
-    assert (hit.site, hit.path, hit.verified) == ("shop.example", "", True)
+    assert (hit.site, hit.path, hit.verified) == ("shop.example", "/cart/", True)
 
 
 def test_a_forged_site_token_is_not_verified() -> None:

@@ -24,7 +24,8 @@ def test_the_owner_finds_a_view_in_the_admin(
     beacons = Beacons(context, example_site.stylesheet_url)
     visits = Beacons(context, example_site.visitor_day_url)
     page = context.new_page()
-    for path in ["/", "/posts/hello-counter/", "/about/"]:
+    # The second page is the second view's path: not the one searched for below.
+    for path in ["/", "/about/", "/posts/hello-counter/"]:
         page.goto(example_site.url(path))
     assert page.evaluate("navigator.userAgent") == user_agent
     assert beacons.settle(page) == 3
@@ -34,11 +35,13 @@ def test_the_owner_finds_a_view_in_the_admin(
     page.locator("tr.model-headerhit th a").click()
     page.wait_for_url(example_site.url(CHANGELIST))
     rows = page.locator("#result_list tbody tr")
-    # The three views, and the one visitor (of the first page, fetched along with its view).
+    # The three views, the one visitor (of the first page, fetched along with its
+    # view) and its second view (docs/visits.md).
     assert sorted(rows.locator("td.field-kind").all_inner_texts()) == [
         "page view",
         "page view",
         "page view",
+        "second view",
         "visitor-day",
     ]
     # The admin is styled: whitenoise serves the collected, hashed CSS.
@@ -96,9 +99,10 @@ def test_a_headless_browser_is_stored_as_a_bot_and_not_shown_as_a_person(
     # Every request is stored, and labelled: the user agent says HeadlessChrome.
     rows = hits.rows()
     assert sorted((row["kind"], row["path"]) for row in rows) == [
+        ("second", "/about/"),
         ("view", "/"),
         ("view", "/about/"),
-        ("visitor", ""),
+        ("visitor", "/"),
     ]
     for row in rows:
         assert row["user_agent"] == headless_user_agent
@@ -120,9 +124,10 @@ def test_a_headless_browser_is_stored_as_a_bot_and_not_shown_as_a_person(
 
     traffic.get_by_role("link", name="Bots").click()
     owner.wait_for_url("**traffic=bot**")
-    assert listed.count() == 3
+    # Two views, the visitor-day and its second view.
+    assert listed.count() == 4
     assert (
         listed.locator("td.field-traffic_label").all_inner_texts()
-        == ["bot: crawler user agent"] * 3
+        == ["bot: crawler user agent"] * 4
     )
-    assert listed.locator("td.field-browser").all_inner_texts() == ["HeadlessChrome"] * 3
+    assert listed.locator("td.field-browser").all_inner_texts() == ["HeadlessChrome"] * 4

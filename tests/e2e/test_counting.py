@@ -68,10 +68,15 @@ def test_a_view_stores_one_verified_hit(
     assert headers["Referer"] == example_site.url(path)
     assert headers["User-Agent"] == hit["user_agent"]
     assert headers["Accept-Language"] == "en-US"
-    # The browser's first page of the day: one visitor too, of the site, not the page.
+    # The browser's first page of the day: one visitor too, whose path is the
+    # visit's entry page.
     assert visits.settle(page) == 1
     [visitor] = hits.rows(kind="visitor")
-    assert (visitor["site"], visitor["path"], visitor["referrer"]) == (example_site.host, "", "")
+    assert (visitor["site"], visitor["path"], visitor["referrer"]) == (
+        example_site.host,
+        path,
+        "",
+    )
     assert visitor["verified"] is True
     assert _labels(visitor) == PERSON_LABELS
     assert visitor["headers"]["Sec-Fetch-Dest"] == "style"

@@ -35,7 +35,7 @@ def test_no_cookie_value_is_stored(new_context, example_site, hits):
     # Fetched side by side, so stored in either order.
     assert sorted((row["kind"], row["path"]) for row in rows) == [
         ("view", "/posts/hello-counter/"),
-        ("visitor", ""),
+        ("visitor", "/posts/hello-counter/"),
     ]
     stored = json.dumps(rows, default=str) + repr(rows)
     for name in ("sessionid", "csrftoken"):

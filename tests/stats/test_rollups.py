@@ -36,6 +36,10 @@ BROWSERS = ["Chrome", "Firefox", "Mobile Safari", "Googlebot", ""]
 SYSTEMS = ["Windows", "iOS", "Ubuntu", ""]
 DEVICES = ["desktop", "mobile", "tablet", "bot", "other"]
 REASONS = ["", "crawler", "no-lang", "fetch-dest", "no-ua"]
+CHANNELS = ["", "", "search", "social", "email", "referral", "campaign"]
+TAGS = ["", "", "", "newsletter", "launch", "spring sale"]
+LANGUAGES = ["", "en-US", "en-GB", "de", "pt-BR", "es-419"]
+COUNTRIES = ["", "US", "DE", "GB", "IN"]
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
 SPAN_DAYS = 12
 
@@ -53,18 +57,26 @@ def _random_hits(rng: random.Random, count: int) -> list[HeaderHit]:
             )
         else:
             when = now - dt.timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400))
-        view = rng.random() < 0.75
+        kind = rng.choices(["view", "visitor", "second"], [0.6, 0.25, 0.15])[0]
+        view = kind == "view"
         is_bot = rng.random() < 0.2
         hits.append(
             HeaderHit(
                 id=uuid.UUID(int=rng.getrandbits(128)),
                 created_at=when,
                 site=rng.choice(SITES),
-                path=rng.choice(PATHS) if view else "",
+                # A visitor-day's path is its visit's entry page, or none.
+                path=rng.choice(PATHS if view else ["", *PATHS]),
                 referrer_host=rng.choice(HOSTS) if view else "",
                 user_agent=rng.choice([CHROME, IPHONE, GOOGLEBOT, ""]),
                 headers={"Accept": rng.choice(["text/css", "*/*"])},
-                kind="view" if view else "visitor",
+                kind=kind,
+                channel=rng.choice(CHANNELS) if view else "",
+                utm_source=rng.choice(TAGS) if kind != "second" else "",
+                utm_medium=rng.choice(TAGS) if kind != "second" else "",
+                utm_campaign=rng.choice(TAGS) if kind != "second" else "",
+                language=rng.choice(LANGUAGES),
+                country=rng.choice(COUNTRIES),
                 browser=rng.choice(BROWSERS),
                 os=rng.choice(SYSTEMS),
                 device=rng.choice(DEVICES),
@@ -92,7 +104,7 @@ def _random_filters(rng: random.Random) -> dict[str, Any]:
         "site": rng.choice([None, None, *SITES, "nowhere.example"]),
         "start": start,
         "end": end,
-        "kind": rng.choice([None, None, "view", "visitor"]),
+        "kind": rng.choice([None, None, "view", "visitor", "second"]),
         "verified": rng.choice([True, True, False, None]),
         "traffic": rng.choice(list(stats.Traffic.LABELS)),
         "limit": rng.choice([1, 2, 3, 10]),
@@ -129,7 +141,10 @@ def _assert_agree(rng: random.Random, rounds: int = 25) -> None:
 
 
 # The report's lists, by their name in Report.unlisted.
-LISTS = ("pages", "referrers", "browsers", "systems", "devices", "bot_reasons")
+LISTS = (
+    *("pages", "referrers", "browsers", "systems", "devices", "bot_reasons"),
+    *("channels", "entry_pages", "sources", "mediums", "campaigns", "languages", "countries"),
+)
 
 
 def _assert_within(rolled: stats.Report, raw: stats.Report, every: stats.Report) -> None:
@@ -494,7 +509,8 @@ def test_top_pages_from_busy_pages_first(monkeypatch: pytest.MonkeyPatch, heavy:
 
     monkeypatch.setattr(merge, "merged", recording)
     _assert_agree(rng, 40)
-    pages = [sql for keys, sql in merged if keys == ["site", "path"]]
+    # Entry pages are merged by site and path too.
+    pages = [sql for keys, sql in merged if keys == ["site", "path"] and "= page" in sql]
     busy_first = [sql for sql in pages if " IN (" in sql]
     # Each of the 41 reports counts pages once, plus once more for each try
     # from the busy pages that did not settle it: some did.
@@ -627,7 +643,12 @@ def _long_tail(rng: random.Random, count: int) -> list[HeaderHit]:
         if hit.kind == "view":
             hit.path = rng.choice(["/", "/a/"]) if busy else f"/tail/{rng.randrange(80)}/"
             hit.referrer_host = rng.choice(["", f"ref{rng.randrange(40)}.example"])
+        if hit.kind == "visitor":
+            hit.path = rng.choice(["/", "/a/"]) if busy else f"/entry/{rng.randrange(60)}/"
+        if hit.kind != "second" and hit.utm_campaign:
+            hit.utm_campaign = "launch" if busy else f"campaign {rng.randrange(40)}"
         hit.browser = "Chrome" if busy else f"Browser {rng.randrange(30)}"
+        hit.language = "en-US" if busy else f"x{rng.randrange(30)}"
     return hits
 
 
@@ -640,6 +661,8 @@ def test_a_folded_long_tail_keeps_totals_exact_and_lists_bounded(seed: int) -> N
         folded = Rollup.objects.filter(folded__gt=0)
         assert folded.filter(dimension="page").exists()
         assert folded.filter(dimension="browser").exists()
+        assert folded.filter(dimension="entry").exists()
+        assert folded.filter(dimension="language").exists()
         # At most the kept values and one row of the others per group.
         per_group = (
             Rollup.objects.values("day", "site", "dimension", "kind", "traffic", "verified")

@@ -8,22 +8,29 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import router, transaction
 
 from lambdactr_django import days
+from lambdactr_django.beacon import sources
 from lambdactr_django.beacon.capture import labels_for
 from lambdactr_django.beacon.classify import Labels
 from lambdactr_django.beacon.clean import referrer_host
+from lambdactr_django.hits import Kind
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.stats import rollups
 
-# Every column classify computes, plus the referrer's host: one list, so a new
-# label is re-applied here without touching this command.
-LABEL_FIELDS = ("referrer_host", *(field.name for field in dataclasses.fields(Labels)))
+# Every column classify computes, plus the referrer's host, a view's channel and
+# the language: one list, so a new label is re-applied here without touching
+# this command. (The country is not: the address it came from is not stored.)
+LABEL_FIELDS = (
+    *("referrer_host", "channel", "language"),
+    *(field.name for field in dataclasses.fields(Labels)),
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Apply today's user-agent parsing and bot, prefetch and privacy-signal rules to "
-        "every stored hit, from its stored user agent and headers: after upgrading "
-        "lambdactr-django, ua-parser or crawler-user-agents, or after changing "
+        "Apply today's user-agent parsing, bot, prefetch and privacy-signal rules, "
+        "channels and languages to every stored hit, from its stored user agent, "
+        "headers, referrer and campaign tags: after upgrading lambdactr-django, "
+        "ua-parser, crawler-user-agents or referer-parser, or after changing "
         "LAMBDACTR_REDACTED_HEADERS. Only labels change; no hit is deleted. Works in "
         "batches, each committed on its own, so it can be stopped and run again."
     )
@@ -61,6 +68,8 @@ class Command(BaseCommand):
                         "headers",
                         "resource",
                         "referrer",
+                        "kind",
+                        *("utm_source", "utm_medium", "utm_campaign"),
                         *LABEL_FIELDS,
                     )
                 )
@@ -95,7 +104,14 @@ class Command(BaseCommand):
 def relabel(hit: HeaderHit) -> bool:
     """Set ``hit``'s labels from its stored data; True when any changed."""
     labels = labels_for(hit.user_agent, hit.headers or {}, hit.resource)
-    new = {"referrer_host": referrer_host(hit.referrer), **dataclasses.asdict(labels)}
+    host = referrer_host(hit.referrer)
+    campaign = sources.Campaign(hit.utm_source, hit.utm_medium, hit.utm_campaign)
+    new = {
+        "referrer_host": host,
+        "channel": sources.channel_for(host, campaign) if hit.kind == Kind.VIEW else "",
+        "language": sources.language_of((hit.headers or {}).get("Accept-Language", "")),
+        **dataclasses.asdict(labels),
+    }
     changed = any(getattr(hit, name) != value for name, value in new.items())
     for name, value in new.items():
         setattr(hit, name, value)

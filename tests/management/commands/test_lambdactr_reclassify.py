@@ -42,8 +42,33 @@ def test_relabels_from_the_stored_headers() -> None:
 
 
 def test_a_person_stays_a_person_and_nothing_is_written() -> None:
-    make_hit(headers=STYLESHEET_HEADERS, browser="Chrome", os="Windows", device="desktop")
+    make_hit(
+        headers=STYLESHEET_HEADERS,
+        browser="Chrome",
+        os="Windows",
+        device="desktop",
+        language="en-GB",
+    )
     assert "1 hits checked, 0 relabelled" in _run()
+
+
+def test_a_views_channel_and_language_are_recomputed() -> None:
+    view = make_hit(
+        headers=STYLESHEET_HEADERS,
+        referrer="https://bsky.app/profile/x",
+        referrer_host="bsky.app",
+        utm_medium="",
+    )
+    tagged = make_hit(headers=STYLESHEET_HEADERS, utm_medium="newsletter", channel="referral")
+    visit = make_hit(kind="visitor", headers=STYLESHEET_HEADERS, channel="search")
+    _run()
+    view.refresh_from_db()
+    tagged.refresh_from_db()
+    visit.refresh_from_db()
+    assert (view.channel, view.language) == ("social", "en-GB")
+    assert tagged.channel == "email"
+    # Only a view has a channel.
+    assert (visit.channel, visit.language) == ("", "en-GB")
 
 
 def test_dry_run_changes_nothing() -> None:

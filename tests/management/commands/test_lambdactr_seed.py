@@ -45,7 +45,14 @@ def test_creates_exactly_n_rows_views_and_visitors() -> None:
     # N counts both kinds; about one visitor-day per three page views.
     visitors = HeaderHit.objects.filter(kind=Kind.VISITOR_DAY).count()
     assert 350 < visitors < 650
-    assert not HeaderHit.objects.filter(kind=Kind.VISITOR_DAY).exclude(path="").exists()
+    # A visitor-day's path is its visit's entry page; about 45% of visits have a second view.
+    assert not HeaderHit.objects.filter(kind=Kind.VISITOR_DAY, path="").exists()
+    seconds = HeaderHit.objects.filter(kind=Kind.SECOND_VIEW).count()
+    assert 0.3 * visitors < seconds < 0.6 * visitors
+    assert HeaderHit.objects.exclude(language="").exists()
+    assert HeaderHit.objects.exclude(country="").exists()
+    assert HeaderHit.objects.exclude(utm_campaign="").exists()
+    assert set(HeaderHit.objects.values_list("channel", flat=True)) >= {"", "search", "social"}
     assert "Seeded 700 of 2,000 hits" in out
     assert "Seeded 2,000 hits" in out
     assert "rows/s" in out
@@ -159,7 +166,8 @@ def test_statistics_run_on_seeded_hits() -> None:
     report = stats.report(
         HeaderHit.objects.all(), traffic=stats.Traffic.ALL, start=start, end=today
     )
-    assert report.views + report.visitors == 2000
+    # Views, visitor-days and second views (visits less bounces).
+    assert report.views + report.visitors + report.visits - report.bounces == 2000
     assert report.views > report.visitors > 0
     assert len(report.days) == 11
     assert report.pages
