@@ -12,6 +12,7 @@ from django.db import connections, router
 from django.urls import NoReverseMatch, reverse
 
 from lambdactr_django.beacon.embed import is_base_url
+from lambdactr_django.checks_ingest import INGEST_CHECKS
 from lambdactr_django.checks_security import SECURITY_CHECKS
 from lambdactr_django.conf import conf
 
@@ -401,6 +402,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_old_beacon_database_name,
     _check_router,
     *SECURITY_CHECKS,
+    *INGEST_CHECKS,
 ]
 
 _DEPLOYMENT_CHECKS: list[Callable[[], list[CheckMessage]]] = [

@@ -1,6 +1,8 @@
 """Storage: ``save(hit)`` is the one door the beacon uses.
 
-Behind it, by ``LAMBDACTR_BUFFER_SECONDS``:
+Behind it, by ``LAMBDACTR_INGEST_URL`` and ``LAMBDACTR_BUFFER_SECONDS``:
+
+* broker: each hit appended to a Redis Stream, stored by ``lambdactr_ingest``;
 
 * durable (the default): each hit committed before the beacon answers; the
   outage spool keeps it while the database is away, and replay stores it later;
@@ -16,12 +18,15 @@ Storage never calls statistics code: it announces hits stored late with
 from __future__ import annotations
 
 from lambdactr_django.hits import Hit
-from lambdactr_django.store import buffer, database, durable, rows
+from lambdactr_django.store import buffer, database, durable, ingest, rows
 
 
 def save(hit: Hit) -> None:
-    """Store ``hit`` the way the settings ask: now, or journaled for the next batch."""
-    if buffer.enabled():
+    """Store ``hit`` the way the settings ask: now, journaled for the next batch, or
+    handed to the broker."""
+    if ingest.enabled():
+        ingest.save(hit)
+    elif buffer.enabled():
         buffer.save(hit)
     else:
         durable.save(hit)

@@ -16,7 +16,14 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db import InterfaceError, OperationalError, connections, router, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.db.models import Model
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
@@ -25,7 +32,7 @@ from lambdactr_django.conf import conf
 from lambdactr_django.hits import COLUMNS
 from lambdactr_django.models import HeaderHit, column_of
 from lambdactr_django.store import sqlite_writers
-from lambdactr_django.store.rows import Record
+from lambdactr_django.store.rows import Record, row_of
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -241,6 +248,20 @@ def copy_records(records: Sequence[Record], alias: str) -> int:
                     ]
                 )
     return len(records)
+
+
+def store_new_records(records: Sequence[Record]) -> int:
+    """Store those of ``records`` whose UUID is not stored yet, in one transaction;
+    returns how many. COPY on PostgreSQL; the broker's consumer, whose entries may
+    come twice (a batch committed, its acknowledgement lost)."""
+    alias = beacon_alias()
+    if connections[alias].vendor == "postgresql":
+        try:
+            return copy_records(records, alias)
+        except IntegrityError:
+            # Most likely a key stored already: the batch again, skipping those.
+            pass
+    return insert_new([row_of(values) for values in records], batch=True)
 
 
 def load_rows(alias: str, rows: Iterable[tuple[Any, ...]]) -> None:
