@@ -40,7 +40,7 @@ REFUSED_SUFFIX = ":refused"
 # the socket timeout would allow, so the socket waits longer.
 BLOCK_SECONDS = 1.0
 # While the database or the broker is away: the wait before the next try.
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+RETRY_SECONDS = (0.5, 1.0, 2.0)
 # A record without these is not a hit; one missing another column (from a
 # release with fewer) is refused by the database and set aside like a bad row.
 REQUIRED = frozenset({"id", "created_at", "site", "path"})
