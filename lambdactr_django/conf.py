@@ -91,7 +91,7 @@ class Settings:
 
     @property
     def INGEST_TIMEOUT(self) -> float:
-        return getattr(settings, "LAMBDACTR_INGEST_TIMEOUT", 0.25)
+        return getattr(settings, "LAMBDACTR_INGEST_TIMEOUT", 0.5)
 
     @property
     def INGEST_CLAIM_SECONDS(self) -> float:

@@ -38,3 +38,6 @@ def warm_up() -> None:
     database.prepare(
         rows.new_row(Hit(site="", path="", referrer="", verified=False, user_agent=""))
     )
+    if ingest.enabled():
+        # Imports redis-py and builds the client; it connects on the first hit.
+        ingest.warm_up()

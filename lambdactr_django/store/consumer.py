@@ -41,6 +41,9 @@ REFUSED_SUFFIX = ":refused"
 BLOCK_SECONDS = 1.0
 # While the database or the broker is away: the wait before the next try.
 RETRY_SECONDS = (0.5, 1.0, 2.0)
+# After a batch smaller than a full one, the wait before the next read: a few
+# hundred hits a second become batches of dozens, not transactions of one.
+LINGER_SECONDS = 0.2
 # A record without these is not a hit; one missing another column (from a
 # release with fewer) is refused by the database and set aside like a bad row.
 REQUIRED = frozenset({"id", "created_at", "site", "path"})
@@ -119,6 +122,8 @@ class Consumer:
                     self.store(entries)
                     if progress is not None:
                         progress(self.totals)
+                    if len(entries) < self.batch and not drain:
+                        self.stop.wait(LINGER_SECONDS)
                 elif drain:
                     break
                 failures = 0

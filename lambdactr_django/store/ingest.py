@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 FIELD = b"h"
 # After a failure the broker is not asked again for this long: a hung broker
 # costs one timeout per process and second, not one per hit.
-BACKOFF_SECONDS = 1.0
+BACKOFF_SECONDS = 2.0
 # Refuse rather than trim: XLEN counts the entries not yet stored, since the
 # consumer deletes what it has acknowledged.
 ADD_IF_ROOM = """
@@ -98,6 +98,10 @@ def _current() -> _Producer:
         return _producer
 
 
+def warm_up() -> None:
+    _current()
+
+
 def save(hit: Hit) -> None:
     """Add ``hit`` to the stream; keep it in the spool if the broker cannot take it."""
     record = rows.new_record(hit)
@@ -123,7 +127,9 @@ def add(record: Record) -> bool:
         )
     except redis.RedisError as error:
         state.down_until = time.monotonic() + BACKOFF_SECONDS
-        logger.debug("lambdactr: XADD failed: %s", error)
+        logger.info(
+            "lambdactr: XADD failed, the broker is left alone for %gs: %r", BACKOFF_SECONDS, error
+        )
         unreachable.add()
         return False
     if taken is None:
