@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 UNAVAILABLE = (OperationalError, InterfaceError)
 # PostgreSQL's query_canceled: statement_timeout fired (or someone cancelled).
 STATEMENT_TIMEOUT = "57014"
+# The temporary table a month's rows wait in while their partition is made.
+MOVING = "lambdactr_moving"
 
 
 def unavailable(error: BaseException) -> bool:
@@ -292,3 +295,60 @@ def _bulk_rows(alias: str, rows: Iterable[tuple[Any, ...]]) -> None:
         for row in rows
     ]
     HeaderHit.objects.using(alias).bulk_create(objects, batch_size=1000)
+
+
+# Moving stored rows between tables: the monthly partitions (store/partitions.py).
+
+
+def take_from_default(alias: str, default: str, low: uuid.UUID, high: uuid.UUID) -> int:
+    """Move the rows of ``default`` with keys in [low, high) to a temporary table
+    that goes with the transaction; how many."""
+    quote = connections[alias].ops.quote_name
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [default])
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute(f"CREATE TEMPORARY TABLE {MOVING} (LIKE {quote(default)}) ON COMMIT DROP")
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {quote(default)} WHERE id >= %s AND id < %s "  # noqa: S608
+            f"RETURNING *) INSERT INTO {MOVING} SELECT * FROM moved",
+            [str(low), str(high)],
+        )
+        return int(cursor.rowcount)
+
+
+def put_back(alias: str, table: str, count: int) -> None:
+    """Insert what ``take_from_default`` moved into ``table`` (its new partition)."""
+    quote = connections[alias].ops.quote_name
+    with connections[alias].cursor() as cursor:
+        if count:
+            cursor.execute(f"INSERT INTO {quote(table)} SELECT * FROM {MOVING}")  # noqa: S608
+            assert cursor.rowcount == count
+        # Not left to the commit: the caller's transaction may make another month.
+        cursor.execute(f"DROP TABLE IF EXISTS {MOVING}")
+
+
+def copy_keys_after(
+    alias: str, source: str, target: str, after: uuid.UUID | None, size: int
+) -> int:
+    """Copy the next ``size`` rows of ``source`` by key, after ``after``; how many."""
+    quote = connections[alias].ops.quote_name
+    since = "WHERE id > %s " if after is not None else ""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(target)} SELECT * FROM {quote(source)} {since}"  # noqa: S608
+            "ORDER BY id LIMIT %s ON CONFLICT (id) DO NOTHING",
+            [*([str(after)] if after is not None else []), size],
+        )
+        return int(cursor.rowcount)
+
+
+def copy_missing(alias: str, source: str, target: str) -> int:
+    """Copy the rows of ``source`` whose key ``target`` lacks; how many."""
+    quote = connections[alias].ops.quote_name
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(target)} SELECT * FROM {quote(source)} s "  # noqa: S608
+            f"WHERE NOT EXISTS (SELECT 1 FROM {quote(target)} t WHERE t.id = s.id)"
+        )
+        return int(cursor.rowcount)
