@@ -111,15 +111,20 @@ class Consumer:
         import redis
 
         failures = 0
+        held: list[_Entry] = []
         self.ensure_group()
         while not self.stop.is_set():
             try:
                 if failures:
                     # The broker may have restarted without its data: no group.
                     self.ensure_group()
-                entries = self.take(block=not drain)
+                # A batch that failed is tried again first: it is this
+                # consumer's, pending, and new entries can wait behind it.
+                entries = held or self.take(block=not drain)
+                held = entries
                 if entries:
                     self.store(entries)
+                    held = []
                     if progress is not None:
                         progress(self.totals)
                     if len(entries) < self.batch and not drain:
@@ -130,7 +135,7 @@ class Consumer:
             except (redis.RedisError, *database.UNAVAILABLE) as error:
                 if isinstance(error, DatabaseError) and not database.unavailable(error):
                     raise
-                # Unacknowledged: the entries stay pending and come back by claim.
+                # Unacknowledged and kept: tried again after the wait.
                 self.totals.retries += 1
                 wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
@@ -188,9 +193,8 @@ class Consumer:
 
     def store(self, entries: Sequence[_Entry]) -> None:
         """Store ``entries``, then acknowledge them; raises while the database is away."""
-        good = [entry for entry in entries if entry.record is not None]
+        self._store([entry for entry in entries if entry.record is not None])
         self._refuse([entry for entry in entries if entry.record is None], "not a hit")
-        self._store(good)
         pipe = self.client.pipeline(transaction=True)
         ids = [entry.id for entry in entries]
         pipe.xack(self.stream, GROUP, *ids)

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.test import RequestFactory, override_settings
 
 from lambdactr_django.beacon.views import stylesheet
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.signals import hits_stored
-from lambdactr_django.store import consumer, ingest, replay, rows, spool
+from lambdactr_django.store import consumer, database, ingest, replay, rows, spool
 from tests.server import free_port
 from tests.store.test_spool import make_hit
 
@@ -137,6 +138,30 @@ def test_a_consumer_restarted_under_its_name_takes_its_own_pending_first(
         totals = again.run(drain=True)
     assert totals.stored == 1
     assert list(HeaderHit.objects.values_list("path", flat=True)) == ["/mine/"]
+
+
+def test_a_batch_the_database_could_not_take_is_kept_and_tried_again(
+    broker: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(3):
+        beacon(f"/{number}/")
+    real = database.store_new_records
+    calls: list[int] = []
+
+    def down_once(records: list[dict[str, object]]) -> int:
+        calls.append(len(records))
+        if len(calls) == 1:
+            raise OperationalError("the database is restarting")
+        return real(records)
+
+    monkeypatch.setattr(database, "store_new_records", down_once)
+    with override_settings(LAMBDACTR_INGEST_CLAIM_SECONDS=3600):
+        totals = consumer.Consumer().run(drain=True)
+
+    assert calls == [3, 3]
+    assert (totals.retries, totals.stored, totals.claimed) == (1, 3, 0)
+    assert HeaderHit.objects.count() == 3
+    assert broker.xlen(stream_of(broker)) == 0
 
 
 def test_what_is_not_a_hit_is_set_aside_and_the_rest_stored(broker: redis.Redis) -> None:
