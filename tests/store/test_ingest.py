@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,31 +22,6 @@ from tests.store.test_spool import make_hit
 redis = pytest.importorskip("redis")
 
 pytestmark = pytest.mark.django_db
-
-URL = os.environ.get("LAMBDACTR_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {URL}")
-    # A stream of this test's own: other runs may share the database.
-    stream = f"lambdactr-test:{os.getpid()}:{time.time_ns()}"
-    with override_settings(
-        LAMBDACTR_INGEST_URL=URL,
-        LAMBDACTR_INGEST_STREAM=stream,
-        LAMBDACTR_INGEST_CLAIM_SECONDS=0.05,
-        LAMBDACTR_SPOOL_DIR=str(tmp_path / "spool"),
-    ):
-        ingest.reset()
-        replay.check_soon()
-        yield client
-        ingest.reset()
-    client.delete(stream, stream + consumer.REFUSED_SUFFIX)
-    client.close()
 
 
 def stream_of(client: redis.Redis) -> str:
