@@ -44,6 +44,8 @@ RETRY_SECONDS = (0.5, 1.0, 2.0)
 # After a batch smaller than a full one, the wait before the next read: a few
 # hundred hits a second become batches of dozens, not transactions of one.
 LINGER_SECONDS = 0.2
+# --drain is for cron and catch-ups: it gives up after this many failures in a row.
+DRAIN_GIVES_UP = 5
 # A record without these is not a hit; one missing another column (from a
 # release with fewer) is refused by the database and set aside like a bad row.
 REQUIRED = frozenset({"id", "created_at", "site", "path"})
@@ -135,12 +137,17 @@ class Consumer:
             except (redis.RedisError, *database.UNAVAILABLE) as error:
                 if isinstance(error, DatabaseError) and not database.unavailable(error):
                     raise
+                if drain and failures >= DRAIN_GIVES_UP:
+                    raise
                 # Unacknowledged and kept: tried again after the wait.
                 self.totals.retries += 1
                 wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
                 logger.warning("lambdactr: ingest paused %.1fs: %s", wait, error)
-                connections[database.beacon_alias()].close()
+                connection = connections[database.beacon_alias()]
+                if not connection.in_atomic_block:
+                    # A connection the outage broke is replaced on the next try.
+                    connection.close_if_unusable_or_obsolete()
                 self.stop.wait(wait)
         return self.totals
 

@@ -207,3 +207,20 @@ def test_the_command_drains_and_explains(broker: redis.Redis) -> None:
 def test_the_command_needs_a_broker() -> None:
     with override_settings(LAMBDACTR_INGEST_URL=None), pytest.raises(CommandError):
         call_command("lambdactr_ingest", "--drain")
+
+
+def test_drain_gives_up_while_the_database_stays_away(
+    broker: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beacon("/waits/")
+
+    def down(records: list[dict[str, object]]) -> int:
+        raise OperationalError("the database is away")
+
+    monkeypatch.setattr(database, "store_new_records", down)
+    monkeypatch.setattr(consumer, "RETRY_SECONDS", (0.01,))
+    with pytest.raises(CommandError, match="database is unavailable"):
+        call_command("lambdactr_ingest", "--drain", stdout=io.StringIO(), stderr=io.StringIO())
+    # Still there for the next run.
+    assert broker.xlen(stream_of(broker)) == 1
+    assert HeaderHit.objects.count() == 0

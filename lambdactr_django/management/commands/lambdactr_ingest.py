@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lambdactr_django.conf import conf
-from lambdactr_django.store import consumer
+from lambdactr_django.store import consumer, database
 
 PROGRESS_SECONDS = 10.0
 
@@ -69,6 +69,9 @@ class Command(BaseCommand):
             totals = reader.run(drain=options["drain"], progress=self._progress)
         except redis.RedisError as error:
             raise CommandError(f"The broker is unreachable: {error}") from error
+        except database.UNAVAILABLE as error:
+            # Only --drain gives up; the batch in hand stays pending for the next run.
+            raise CommandError(f"The database is unavailable: {error}") from error
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
