@@ -16,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import database
@@ -151,28 +152,60 @@ def drop_before(
     for partition in partitions(alias):
         if partition.high > bound:
             break
-        quoted = _quote(alias, partition.name)
-        with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
-            # No insert or prune of the month while it goes.
-            cursor.execute(f"LOCK TABLE {quoted} IN ACCESS EXCLUSIVE MODE")
-            # Both from the created_at index: no scan of the month.
-            cursor.execute(
-                f"SELECT min(created_at), max(created_at), "  # noqa: S608
-                f"EXISTS (SELECT 1 FROM {quoted} WHERE created_at >= %s) FROM {quoted}",
-                [cutoff],
-            )
-            first, last, newer = cursor.fetchone()
-            if newer:
-                continue  # Left to the row-by-row delete.
-            # The planner's estimate: a count would read the whole month.
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [partition.name]
-            )
-            (rows,) = cursor.fetchone()
-            if first is not None:
-                forget(first, last)
-            cursor.execute(f"DROP TABLE {quoted}")
-        yield partition.name, rows
+        for _ in range(DROP_ATTEMPTS):
+            try:
+                rows = _drop(partition, cutoff, forget, alias)
+                break
+            except OperationalError as error:
+                if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                time.sleep(DROP_RETRY_SECONDS)
+        else:
+            raise PartitionBusy(partition.name)
+        if rows is not None:
+            yield partition.name, rows
+
+
+class PartitionBusy(Exception):
+    """The hit table stayed locked by others (a long query) for every attempt."""
+
+
+# Dropping a partition locks the whole table (ACCESS EXCLUSIVE on the parent):
+# never queue behind a long query for longer than a beacon would wait.
+DROP_ATTEMPTS = 3
+DROP_RETRY_SECONDS = 5.0
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _drop(
+    partition: Partition,
+    cutoff: dt.datetime,
+    forget: Callable[[dt.datetime, dt.datetime], None],
+    alias: str,
+) -> int | None:
+    quoted = _quote(alias, partition.name)
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [str(database.timeout_ms())])
+        cursor.execute(f"LOCK TABLE {_quote(alias, TABLE)} IN ACCESS EXCLUSIVE MODE")
+        # Both from the created_at index: no scan of the month.
+        cursor.execute(
+            f"SELECT min(created_at), max(created_at), "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM {quoted} WHERE created_at >= %s) FROM {quoted}",
+            [cutoff],
+        )
+        first, last, newer = cursor.fetchone()
+        if newer:
+            return None  # Left to the row-by-row delete.
+        # The planner's estimate: a count would read the whole month.
+        cursor.execute(
+            "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE relname = %s",
+            [partition.name],
+        )
+        (rows,) = cursor.fetchone()
+        if first is not None:
+            forget(first, last)
+        cursor.execute(f"DROP TABLE {quoted}")
+    return int(rows)
 
 
 # Converting a table that is not partitioned ----------------------------------

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from lambdactr_django.models import HeaderHit
@@ -147,3 +147,26 @@ def test_an_interrupted_conversion_goes_on_or_is_dropped() -> None:
     assert not partitions.conversion_started()
     assert not partitions.is_partitioned()
     assert HeaderHit.objects.count() == 5
+
+
+@postgres_only
+def test_prune_stops_rather_than_wait_on_a_busy_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    hit_at(months_ago(3), "/old/")
+    call_command("lambdactr_partition", "--convert", stdout=io.StringIO())
+    tries: list[str] = []
+
+    def locked(partition: partitions.Partition, *args: object) -> None:
+        tries.append(partition.name)
+        error = OperationalError("canceling statement due to lock timeout")
+        error.__cause__ = psycopg.errors.LockNotAvailable()
+        raise error
+
+    monkeypatch.setattr(partitions, "_drop", locked)
+    monkeypatch.setattr(partitions, "DROP_RETRY_SECONDS", 0.0)
+    with pytest.raises(CommandError, match="Run lambdactr_prune again later"):
+        call_command("lambdactr_prune", "--days", "7", stdout=io.StringIO())
+    assert len(tries) == partitions.DROP_ATTEMPTS
+    # Nothing was deleted by rows instead.
+    assert HeaderHit.objects.count() == 1

@@ -51,10 +51,15 @@ class Command(BaseCommand):
             return
         alias = router.db_for_write(HeaderHit) or "default"
         # Whole months of a partitioned table first: a DROP, however many rows.
-        dropped = 0
-        for name, rows in partitions.drop_before(cutoff, _forgetter(alias), alias):
-            dropped += rows
-            self.stdout.write(f"Dropped partition {name} (about {rows} hits)")
+        try:
+            for name, rows in partitions.drop_before(cutoff, _forgetter(alias), alias):
+                self.stdout.write(f"Dropped partition {name} (about {rows} hits)")
+        except partitions.PartitionBusy as busy:
+            # Not deleted by rows instead: for a whole month that would take hours.
+            raise CommandError(
+                f"Partition {busy} could not be dropped: the hit table stayed locked by "
+                "another transaction (a long query?). Run lambdactr_prune again later."
+            ) from busy
         total = old.count()
         deleted = 0
         try:
