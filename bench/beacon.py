@@ -52,6 +52,7 @@ BASELINE_PATH = "/bench/empty.css"
 # Django (example_project/wsgi.py), for the distance the beacon has left.
 PLAIN_PATH = "/bench/plain.css"
 BEACON_PATH = "/ctr/s.css"
+MODES = ("durable", "buffered", "broker")
 PAGE_PATH = "/posts/hello-counter/"
 
 # What Chromium sends for <link rel="stylesheet" media="none"> on a page; the
@@ -285,9 +286,10 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--modes",
         default="durable",
-        help="comma-separated, among durable and buffered (LAMBDACTR_BUFFER_SECONDS): each "
-        "mode gets a server of its own, measured in turn against the same empty-view runs "
-        "(default: durable)",
+        help="comma-separated, among durable, buffered (LAMBDACTR_BUFFER_SECONDS) and broker "
+        "(LAMBDACTR_INGEST_URL: a redis-server of the run's own, appendfsync everysec, and one "
+        "lambdactr_ingest beside the server): each mode gets a server of its own, measured "
+        "in turn against the same empty-view runs (default: durable)",
     )
     parser.add_argument(
         "--buffer-seconds",
@@ -321,8 +323,10 @@ def parse_args(argv: Sequence[str]) -> Options:
     if unknown or not databases:
         parser.error(f"unknown database(s): {', '.join(sorted(unknown)) or '(none)'}")
     modes = [name.strip() for name in args.modes.split(",") if name.strip()]
-    if set(modes) - {"durable", "buffered"} or not modes or len(set(modes)) != len(modes):
-        parser.error(f"--modes takes durable and/or buffered, not {args.modes!r}")
+    if set(modes) - set(MODES) or not modes or len(set(modes)) != len(modes):
+        parser.error(f"--modes takes {', '.join(MODES)}, not {args.modes!r}")
+    if "broker" in modes and shutil.which("redis-server") is None:
+        parser.error("--modes broker needs redis-server (Debian's redis-server package)")
     if not 0 < args.buffer_seconds <= 60:
         parser.error("--buffer-seconds must be above 0 and at most 60")
     if (
@@ -707,13 +711,68 @@ def beacon_url(env: dict[str, str], port: int, signed: bool) -> str:
     return match[1].replace("&amp;", "&")
 
 
-def mode_env(env: dict[str, str], mode: str, tmp: Path, options: Options) -> dict[str, str]:
+def mode_env(
+    env: dict[str, str], mode: str, tmp: Path, options: Options, ingest_url: str = ""
+) -> dict[str, str]:
     # Each server spools (and, buffered, journals) in a directory of its own.
     spool = tmp / f"spool-{mode}"
     extra = {"LAMBDACTR_SPOOL_DIR": str(spool)}
     if mode == "buffered":
         extra["LAMBDACTR_BUFFER_SECONDS"] = str(options.buffer_seconds)
+    if mode == "broker":
+        extra["LAMBDACTR_INGEST_URL"] = ingest_url
     return {**env, **extra}
+
+
+@contextlib.contextmanager
+def redis_server(tmp: Path) -> Iterator[str]:
+    """A redis-server of the run's own, configured as docs/scaling.md says: AOF, everysec."""
+    port = free_port()
+    directory = tmp / "redis"
+    directory.mkdir()
+    process = subprocess.Popen(  # noqa: S603
+        [
+            shutil.which("redis-server") or "redis-server",
+            *("--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory)),
+            *("--save", "", "--appendonly", "yes", "--appendfsync", "everysec"),
+            *("--logfile", str(directory / "log")),
+        ],
+        cwd=directory,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+                break
+            time.sleep(0.1)
+        else:
+            raise BenchError("redis-server did not start", 2)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def ingest_consumer(env: dict[str, str], log: Path) -> Iterator[int]:
+    """One lambdactr_ingest beside the broker mode's server; its pid."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "lambdactr_ingest"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
@@ -726,7 +785,10 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
         env = server_env(database, options)
         manage(env, "migrate", "--noinput")
         ports = {mode: free_port() for mode in options.modes}
-        envs = {mode: mode_env(env, mode, Path(tmp), options) for mode in options.modes}
+        ingest_url = (
+            servers.enter_context(redis_server(Path(tmp))) if "broker" in options.modes else ""
+        )
+        envs = {mode: mode_env(env, mode, Path(tmp), options, ingest_url) for mode in options.modes}
         base = f"http://127.0.0.1:{ports[options.modes[0]]}"
         headers = {**BROWSER_HEADERS, "Referer": base + PAGE_PATH}
         beacons = {
@@ -760,8 +822,13 @@ def bench_database(kind: str, options: Options) -> list[DatabaseRun]:
             )
             for mode in options.modes
         }
-        # Buffered rows reach the table within the interval.
+        if "broker" in options.modes:
+            servers.enter_context(ingest_consumer(envs["broker"], Path(tmp) / "ingest.log"))
+        # Buffered rows reach the table within the interval; the broker's
+        # within a consumer's batch.
         quiet = options.buffer_seconds + 0.5 if "buffered" in options.modes else 0.2
+        if "broker" in options.modes:
+            quiet = max(quiet, 1.0)
         sides = ["baseline", "plain", *options.modes]
         urls = {"baseline": baseline, "plain": plain, **beacons}
         for side in sides:

@@ -122,6 +122,9 @@ LAMBDACTR_SPOOL_DIR = env("LAMBDACTR_SPOOL_DIR", default=str(BASE_DIR / "spool")
 # Seconds between batched writes of the hits; unset (the default) stores each
 # hit before answering. Needs the spool directory, where the journal lives.
 LAMBDACTR_BUFFER_SECONDS = env.float("LAMBDACTR_BUFFER_SECONDS", default=0.0) or None
+# A Redis Stream the beacon appends hits to, for lambdactr_ingest to store
+# (docs/scaling.md); unset, the beacon stores them itself.
+LAMBDACTR_INGEST_URL = env.str("LAMBDACTR_INGEST_URL", default="") or None
 # Per client address per minute; None turns the limit off. The default cache
 # is per process: with several workers use a shared one (Redis, Memcached).
 LAMBDACTR_RATE_LIMIT = env.int("LAMBDACTR_RATE_LIMIT", default=300) or None

@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from lambdactr_django.beacon.embed import is_base_url
 from lambdactr_django.checks_api import API_CHECKS
 from lambdactr_django.checks_dimensions import DIMENSION_CHECKS
+from lambdactr_django.checks_ingest import INGEST_CHECKS
 from lambdactr_django.checks_security import SECURITY_CHECKS
 from lambdactr_django.conf import conf
 
@@ -405,6 +406,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     *SECURITY_CHECKS,
     *API_CHECKS,
     *DIMENSION_CHECKS,
+    *INGEST_CHECKS,
 ]
 
 _DEPLOYMENT_CHECKS: list[Callable[[], list[CheckMessage]]] = [

@@ -78,6 +78,26 @@ class Settings:
         return getattr(settings, "LAMBDACTR_REPLAY_TIMEOUT", 30.0)
 
     @property
+    def INGEST_URL(self) -> str | None:
+        return getattr(settings, "LAMBDACTR_INGEST_URL", None)
+
+    @property
+    def INGEST_STREAM(self) -> str:
+        return getattr(settings, "LAMBDACTR_INGEST_STREAM", "lambdactr:hits")
+
+    @property
+    def INGEST_MAX_LENGTH(self) -> int:
+        return getattr(settings, "LAMBDACTR_INGEST_MAX_LENGTH", 1_000_000)
+
+    @property
+    def INGEST_TIMEOUT(self) -> float:
+        return getattr(settings, "LAMBDACTR_INGEST_TIMEOUT", 0.5)
+
+    @property
+    def INGEST_CLAIM_SECONDS(self) -> float:
+        return getattr(settings, "LAMBDACTR_INGEST_CLAIM_SECONDS", 60.0)
+
+    @property
     def EXPORT_MAX_ROWS(self) -> int | None:
         return getattr(settings, "LAMBDACTR_EXPORT_MAX_ROWS", 50_000)
 

@@ -262,3 +262,65 @@ def count_rows(database_url: str) -> int:
         row = connection.execute("SELECT count(*) FROM lambdactr_django_headerhit").fetchone()
         assert row is not None
         return int(row[0])
+
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+@dataclass
+class Redis:
+    """A redis-server of the test's own on a free loopback port, to kill and restart at will.
+
+    It keeps its data in an append-only file fsynced before each answer, as a
+    broker that must not lose an accepted hit is configured (docs/scaling.md):
+    a restart, even after SIGKILL, finds the stream as it was. The file is in
+    memory (/dev/shm) where there is one: a process restart is what is tested,
+    and on a shared disk an fsync per answer can take 150 ms.
+    """
+
+    port: int = field(default_factory=free_port)
+    directory: Path = field(
+        default_factory=lambda: Path(
+            tempfile.mkdtemp(
+                prefix="lambdactr-redis-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+            )
+        )
+    )
+    process: subprocess.Popen[bytes] | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> Redis:
+        assert REDIS_SERVER is not None
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--logfile",
+                str(self.directory / "log"),
+            ],
+            cwd=self.directory,
+        )
+        wait_for_port(self.port)
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def destroy(self) -> None:
+        self.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)

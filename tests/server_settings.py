@@ -17,6 +17,8 @@ LAMBDACTR_SPOOL_DIR = env("LAMBDACTR_SPOOL_DIR")
 LAMBDACTR_RATE_LIMIT = env.int("LAMBDACTR_RATE_LIMIT", default=0) or None
 LAMBDACTR_BUFFER_SECONDS = env.float("LAMBDACTR_BUFFER_SECONDS", default=0.0) or None
 LAMBDACTR_DB_TIMEOUT = env.float("LAMBDACTR_DB_TIMEOUT", default=2.0)
+LAMBDACTR_INGEST_URL = env.str("LAMBDACTR_INGEST_URL", default="") or None
+LAMBDACTR_INGEST_CLAIM_SECONDS = env.float("LAMBDACTR_INGEST_CLAIM_SECONDS", default=60.0)
 LAMBDACTR_TRUSTED_PROXIES = env.list("LAMBDACTR_TRUSTED_PROXIES", default=[])
 # example_project/wsgi.py reads it: the servers answer hits through the fast
 # path, as the example project does, unless a test asks for "view".

@@ -1,6 +1,8 @@
 """Storage: ``save(hit)`` is the one door the beacon uses.
 
-Behind it, by ``LAMBDACTR_BUFFER_SECONDS``:
+Behind it, by ``LAMBDACTR_INGEST_URL`` and ``LAMBDACTR_BUFFER_SECONDS``:
+
+* broker: each hit appended to a Redis Stream, stored by ``lambdactr_ingest``;
 
 * durable (the default): each hit committed before the beacon answers; the
   outage spool keeps it while the database is away, and replay stores it later;
@@ -21,15 +23,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lambdactr_django.hits import Hit
-from lambdactr_django.store import buffer, database, durable, history, rows
+from lambdactr_django.store import buffer, database, durable, history, ingest, rows
 from lambdactr_django.store.history import Dated
 
 __all__ = ["Dated", "save", "save_dated", "warm_up"]
 
 
 def save(hit: Hit) -> None:
-    """Store ``hit`` the way the settings ask: now, or journaled for the next batch."""
-    if buffer.enabled():
+    """Store ``hit`` the way the settings ask: now, journaled for the next batch, or
+    handed to the broker."""
+    if ingest.enabled():
+        ingest.save(hit)
+    elif buffer.enabled():
         buffer.save(hit)
     else:
         durable.save(hit)
@@ -47,3 +52,6 @@ def warm_up() -> None:
     database.prepare(
         rows.new_row(Hit(site="", path="", referrer="", verified=False, user_agent=""))
     )
+    if ingest.enabled():
+        # Imports redis-py and builds the client; it connects on the first hit.
+        ingest.warm_up()

@@ -13,10 +13,18 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db import InterfaceError, OperationalError, connections, router, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.db.models import Field as ModelField
 from django.db.models import Model
 from django.db.models.constants import OnConflict
@@ -26,7 +34,7 @@ from lambdactr_django.conf import conf
 from lambdactr_django.hits import COLUMNS
 from lambdactr_django.models import HeaderHit, column_of
 from lambdactr_django.store import sqlite_writers
-from lambdactr_django.store.rows import Record
+from lambdactr_django.store.rows import Record, row_of
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -38,6 +46,8 @@ if TYPE_CHECKING:
 UNAVAILABLE = (OperationalError, InterfaceError)
 # PostgreSQL's query_canceled: statement_timeout fired (or someone cancelled).
 STATEMENT_TIMEOUT = "57014"
+# The temporary table a month's rows wait in while their partition is made.
+MOVING = "lambdactr_moving"
 
 
 def unavailable(error: BaseException) -> bool:
@@ -245,6 +255,20 @@ def copy_records(records: Sequence[Record], alias: str) -> int:
     return len(records)
 
 
+def store_new_records(records: Sequence[Record]) -> int:
+    """Store those of ``records`` whose UUID is not stored yet, in one transaction;
+    returns how many. COPY on PostgreSQL; the broker's consumer, whose entries may
+    come twice (a batch committed, its acknowledgement lost)."""
+    alias = beacon_alias()
+    if connections[alias].vendor == "postgresql":
+        try:
+            return copy_records(records, alias)
+        except IntegrityError:
+            # Most likely a key stored already: the batch again, skipping those.
+            pass
+    return insert_new([row_of(values) for values in records], batch=True)
+
+
 def load_rows(alias: str, rows: Iterable[tuple[Any, ...]]) -> None:
     """Load many new rows fast, in the caller's transaction: tuples in the order of
     ``hits.COLUMNS`` with the headers as JSON text (lambdactr_seed's rows)."""
@@ -332,4 +356,61 @@ def _insert_new_rows(alias: str, rows: Sequence[tuple[Any, ...]]) -> int:
     ]
     with transaction.atomic(using=alias), connection.cursor() as cursor:
         cursor.executemany(sql, values)
+        return int(cursor.rowcount)
+
+
+# Moving stored rows between tables: the monthly partitions (store/partitions.py).
+
+
+def take_from_default(alias: str, default: str, low: uuid.UUID, high: uuid.UUID) -> int:
+    """Move the rows of ``default`` with keys in [low, high) to a temporary table
+    that goes with the transaction; how many."""
+    quote = connections[alias].ops.quote_name
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [default])
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute(f"CREATE TEMPORARY TABLE {MOVING} (LIKE {quote(default)}) ON COMMIT DROP")
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {quote(default)} WHERE id >= %s AND id < %s "  # noqa: S608
+            f"RETURNING *) INSERT INTO {MOVING} SELECT * FROM moved",
+            [str(low), str(high)],
+        )
+        return int(cursor.rowcount)
+
+
+def put_back(alias: str, table: str, count: int) -> None:
+    """Insert what ``take_from_default`` moved into ``table`` (its new partition)."""
+    quote = connections[alias].ops.quote_name
+    with connections[alias].cursor() as cursor:
+        if count:
+            cursor.execute(f"INSERT INTO {quote(table)} SELECT * FROM {MOVING}")  # noqa: S608
+            assert cursor.rowcount == count
+        # Not left to the commit: the caller's transaction may make another month.
+        cursor.execute(f"DROP TABLE IF EXISTS {MOVING}")
+
+
+def copy_keys_after(
+    alias: str, source: str, target: str, after: uuid.UUID | None, size: int
+) -> int:
+    """Copy the next ``size`` rows of ``source`` by key, after ``after``; how many."""
+    quote = connections[alias].ops.quote_name
+    since = "WHERE id > %s " if after is not None else ""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(target)} SELECT * FROM {quote(source)} {since}"  # noqa: S608
+            "ORDER BY id LIMIT %s ON CONFLICT (id) DO NOTHING",
+            [*([str(after)] if after is not None else []), size],
+        )
+        return int(cursor.rowcount)
+
+
+def copy_missing(alias: str, source: str, target: str) -> int:
+    """Copy the rows of ``source`` whose key ``target`` lacks; how many."""
+    quote = connections[alias].ops.quote_name
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(target)} SELECT * FROM {quote(source)} s "  # noqa: S608
+            f"WHERE NOT EXISTS (SELECT 1 FROM {quote(target)} t WHERE t.id = s.id)"
+        )
         return int(cursor.rowcount)

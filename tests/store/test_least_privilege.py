@@ -18,7 +18,7 @@ from django.test import Client, override_settings
 
 from lambdactr_django.hits import Hit
 from lambdactr_django.models import HeaderHit
-from lambdactr_django.store import buffer, replay, rows, spool
+from lambdactr_django.store import buffer, consumer, replay, rows, spool
 from tests import server, traffic
 from tests.hits import STYLESHEET_HEADERS
 
@@ -147,5 +147,26 @@ def test_a_buffered_flush_copies_through_an_insert_only_role(
             buffer.stop()
         assert sorted(HeaderHit.objects.values_list("path", flat=True)) == ["/a/", "/b/"]
         assert not spool.has_spooled_hits()
+
+    traffic.scan_rows(request.node.nodeid, server.stored_rows(url))
+
+
+def test_the_consumer_stores_through_an_insert_only_role(
+    insert_only: tuple[str, str], broker: object, client: Client, request: pytest.FixtureRequest
+) -> None:
+    url, _ = insert_only
+    with override_settings(LAMBDACTR_BEACON_DATABASE=BEACON):
+        for path in ("/a/", "/b/"):
+            response = client.get("/ctr/s.css", HTTP_REFERER=f"http://blog.example{path}")
+            assert response.status_code == 200
+        reader = consumer.Consumer(name="first")
+        reader.ensure_group()
+        taken = reader.take(block=False)
+        # Stored, then not acknowledged: the next consumer gets the batch again.
+        reader._store(taken)
+        with override_settings(LAMBDACTR_INGEST_CLAIM_SECONDS=0.001):
+            totals = consumer.Consumer(name="second").run(drain=True)
+        assert (totals.claimed, totals.stored, totals.already_stored) == (2, 0, 2)
+        assert sorted(HeaderHit.objects.values_list("path", flat=True)) == ["/a/", "/b/"]
 
     traffic.scan_rows(request.node.nodeid, server.stored_rows(url))
