@@ -63,10 +63,11 @@ def test_the_owner_reads_the_statistics(new_context, example_site, hits, owner_s
     page.get_by_role("link", name="Statistics", exact=True).click()
     page.wait_for_url(f"**{STATISTICS}*")
 
-    # People only, by default: 5 views and 2 visitors.
+    # People only, by default: 5 views and 2 visitors, whose visits both had a
+    # second view (a reload is one): no bounce, 2.5 views a visit.
     assert page.locator(".lambdactr-period strong").inner_text() == "people"
     totals = page.locator(".lambdactr-total .lambdactr-number")
-    assert totals.all_inner_texts() == ["5", "2"]
+    assert totals.all_inner_texts() == ["5", "2", "0%", "2.5"]
     today = dt.datetime.now(dt.UTC).date()
     assert _table(page, "Views and visitors per day") == [
         [f"{today:%a} {today.day} {today:%b %Y}", "5", "2"]
@@ -110,7 +111,12 @@ def test_the_owner_reads_the_statistics(new_context, example_site, hits, owner_s
     # The dark theme, as a browser set to dark shows it.
     dark = new_context(storage_state=owner_session, color_scheme="dark").new_page()
     dark.goto(example_site.url(STATISTICS))
-    assert dark.locator(".lambdactr-total .lambdactr-number").all_inner_texts() == ["5", "2"]
+    assert dark.locator(".lambdactr-total .lambdactr-number").all_inner_texts() == [
+        "5",
+        "2",
+        "0%",
+        "2.5",
+    ]
     dark_background = _style(dark.locator("body"), "getComputedStyle(e).backgroundColor")
     dark_bar = _style(dark.locator("svg.lambdactr-chart rect.views"), "getComputedStyle(e).fill")
     dark.screenshot(path=artifacts / "admin-statistics-dark.png", full_page=True)
