@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.http.request import HttpHeaders, split_domain_port, validate_host
 
@@ -184,6 +185,9 @@ def should_store(hit: Hit) -> bool:
     return not ((hit.dnt or hit.gpc) and conf.PRIVACY_SIGNALS == "honour")
 
 
+# By site: a counter sees the same few all day. Bounded, and forgotten when a
+# setting changes (LAMBDACTR_SITES, ALLOWED_HOSTS, DEBUG).
+@functools.lru_cache(maxsize=256)
 def is_own_site(site: str, *, signed: bool) -> bool:
     """True for a site in ``LAMBDACTR_SITES``, or by default (unsigned hits only)
     in ``ALLOWED_HOSTS``.
@@ -271,7 +275,7 @@ def stored_headers(request: HttpRequest) -> dict[str, str]:
         ):
             headers[header.canonical] = WITHHELD
             continue
-        text = clean_text(repair_wsgi_string(value), max_length)
+        text = _cleaned_value(value, max_length)
         if header.lowered == "referer":
             text = clean_referrer(text)
         headers[header.canonical] = text
@@ -280,6 +284,29 @@ def stored_headers(request: HttpRequest) -> dict[str, str]:
         if address:
             headers[REMOTE_ADDR_KEY] = clean_text(address, max_length)
     return headers
+
+
+def _cleaned_value(value: str, max_length: int) -> str:
+    # Browsers send the same values (User-Agent, Accept, ...) on every hit.
+    if len(value) > _CACHED_VALUE_LENGTH:
+        return clean_text(repair_wsgi_string(value), max_length)
+    return _cleaned_value_cached(value, max_length)
+
+
+# Bounded in entries and, by the length above, in the memory each key takes.
+_CACHED_VALUE_LENGTH = 512
+
+
+@functools.lru_cache(maxsize=1024)
+def _cleaned_value_cached(value: str, max_length: int) -> str:
+    return clean_text(repair_wsgi_string(value), max_length)
+
+
+def _forget_sites(**kwargs: object) -> None:
+    is_own_site.cache_clear()
+
+
+setting_changed.connect(_forget_sites, dispatch_uid="lambdactr_django.beacon.capture")
 
 
 class _Header(NamedTuple):

@@ -18,6 +18,7 @@ to CONN_MAX_AGE and dropping broken ones, it does itself after each answer.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import setting_changed
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve, reverse
@@ -81,11 +83,37 @@ def _routed_to_the_beacon(path: str, name: str) -> bool:
 
 
 def allowed_host(request: HttpRequest) -> bool:
+    host = request.META.get("HTTP_HOST")
+    if host is None or "HTTP_X_FORWARDED_HOST" in request.META:
+        # Rare for a browser: Django's own check, uncached.
+        return _passes_get_host(request)
+    return _host_allowed(host)
+
+
+# By Host header: a site's visitors send the same few. Bounded, so made-up
+# hosts only push each other out; forgotten when a setting changes
+# (ALLOWED_HOSTS, DEBUG), as override_settings() tells.
+@functools.lru_cache(maxsize=64)
+def _host_allowed(host: str) -> bool:
+    # Django's check itself, of a request with this Host and nothing else.
+    request = HttpRequest()
+    request.META = {"HTTP_HOST": host}
+    return _passes_get_host(request)
+
+
+def _passes_get_host(request: HttpRequest) -> bool:
     try:
         request.get_host()
     except DisallowedHost:
         return False
     return True
+
+
+def _forget_hosts(**kwargs: object) -> None:
+    _host_allowed.cache_clear()
+
+
+setting_changed.connect(_forget_hosts, dispatch_uid="lambdactr_django.beacon.fastpath")
 
 
 class BeaconFastPath:

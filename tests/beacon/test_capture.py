@@ -13,6 +13,7 @@ from lambdactr_django.beacon.capture import (
     WITHHELD,
     canonical_header_name,
     capture,
+    is_own_site,
     stored_headers,
 )
 from lambdactr_django.beacon.clean import clean_referrer, clean_text, page_from_url
@@ -589,3 +590,15 @@ def test_capture_falls_back_to_the_referer_on_a_bad_token() -> None:
     hit = capture(rf.get(URL, {"t": "garbage"}, headers={"referer": "https://other.example/x/"}))
 
     assert (hit.site, hit.path, hit.referrer, hit.verified) == ("other.example", "/x/", "", False)
+
+
+def test_whether_a_site_is_own_follows_a_settings_change() -> None:
+    # Cached per site: a changed LAMBDACTR_SITES or ALLOWED_HOSTS must be seen at once.
+    with override_settings(LAMBDACTR_SITES=["blog.example"]):
+        assert is_own_site("blog.example", signed=False)
+    with override_settings(LAMBDACTR_SITES=["shop.example"]):
+        assert not is_own_site("blog.example", signed=False)
+    with override_settings(ALLOWED_HOSTS=["blog.example"]):
+        assert is_own_site("blog.example", signed=False)
+    with override_settings(ALLOWED_HOSTS=["shop.example"]):
+        assert not is_own_site("blog.example", signed=False)

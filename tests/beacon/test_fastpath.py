@@ -364,3 +364,32 @@ def test_head_of_the_image_has_the_length_but_no_body() -> None:
     assert dict(headers)["Content-Length"] == "43"
     assert body == b""
     assert HeaderHit.objects.count() == 0
+
+
+@pytest.mark.parametrize("door", FAST_DOORS)
+def test_a_host_allowed_before_is_refused_once_allowed_hosts_changes(door: str) -> None:
+    # The Host check is cached per Host: a settings change must not leave it stale.
+    client, middleware = _fast_client(door, [EXPLODING])
+    with middleware:
+        with override_settings(ALLOWED_HOSTS=["counter.example"]):
+            answered = client.get(
+                "/ctr/s.css", headers=STYLESHEET_HEADERS, HTTP_HOST="counter.example"
+            )
+        with override_settings(ALLOWED_HOSTS=["other.example"]), pytest.raises(AssertionError):
+            # Left to Django now, whose first middleware says so.
+            client.get("/ctr/s.css", headers=STYLESHEET_HEADERS, HTTP_HOST="counter.example")
+
+    assert answered.status_code == 200
+    assert HeaderHit.objects.count() == 1
+
+
+def test_a_forwarded_host_is_checked_as_django_checks_it() -> None:
+    django = _Django()
+    app = BeaconFastPath(django, warm_up=False)
+    environ = _environ("/ctr/s.css", HTTP_HOST="testserver", HTTP_X_FORWARDED_HOST="evil.example")
+    with override_settings(USE_X_FORWARDED_HOST=True):
+        status, _, _ = _serve(app, environ)
+    assert status.startswith("418")
+    with override_settings(USE_X_FORWARDED_HOST=False):
+        status, _, _ = _serve(app, environ)
+    assert status.startswith("200")
