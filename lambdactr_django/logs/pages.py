@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.urls import reverse
 
-from lambdactr_django.beacon import bound, classify
+from lambdactr_django.beacon import bound, classify, sources
 from lambdactr_django.beacon.clean import clean_path, clean_site, clean_text, referrer_host
 from lambdactr_django.beacon.embed import external_referrer
 from lambdactr_django.conf import conf
@@ -166,13 +166,17 @@ class Pages:
             # (classify reads a log hit without one as a format without one).
             headers["User-Agent"] = user_agent
         labels = _labels(user_agent, self.user_agent_logged)
+        host = referrer_host(referrer)
+        # The request line is the landing page's URL, with the query the stored
+        # path drops: its utm_* tags, read as the beacon reads them.
+        campaign = sources.campaign_of(entry.target)
         hit = Hit(
             kind=Kind.VIEW,
             resource=Resource.LOG,
             site=site,
             path=path,
             referrer=referrer,
-            referrer_host=referrer_host(referrer),
+            referrer_host=host,
             browser=labels.browser,
             os=labels.os,
             device=labels.device,
@@ -186,11 +190,16 @@ class Pages:
             verified=False,
             user_agent=user_agent,
             headers=headers,
+            channel=sources.channel_for(host, campaign),
+            utm_source=campaign.source,
+            utm_medium=campaign.medium,
+            utm_campaign=campaign.campaign,
         )
         # bound.fit measures a hit in JSON, the cost of seven encodings. An
         # imported hit has few texts: when even at JSON's widest (12 bytes a
         # character) they fit, measuring them would only say so.
         chars = len(site) + len(path) + 2 * len(referrer) + 2 * len(user_agent)
+        chars += len(campaign.source) + len(campaign.medium) + len(campaign.campaign)
         if bound.FIXED_BYTES + 12 * (chars + len(labels.browser)) + 64 <= MAX_HIT_BYTES:
             return hit
         return bound.fit(hit)

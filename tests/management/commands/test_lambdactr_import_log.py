@@ -394,3 +394,24 @@ def test_a_hit_is_bounded_as_the_beacons(tmp_path: Path) -> None:
     assert cut.headers["Lambdactr-Truncated"].startswith("cut to 16384 bytes")
     assert cut.user_agent.startswith("😀")
     assert "Lambdactr-Truncated" not in HeaderHit.objects.get(path="/short/").headers
+
+
+def test_a_landing_page_s_campaign_and_channel_as_the_beacon_reads_them(tmp_path: Path) -> None:
+    log = write(
+        tmp_path / "access.log",
+        [
+            combined("/news/?utm_source=Newsletter&utm_medium=email&utm_campaign=Dec"),
+            combined("/", referer="https://www.google.com/search?q=x"),
+            combined("/about/", referer="https://blog.example/"),
+        ],
+    )
+    _run(str(log), "--site", "blog.example")
+
+    stored = HeaderHit.objects.order_by("path").values_list(
+        "path", "channel", "utm_source", "utm_medium", "utm_campaign"
+    )
+    assert list(stored) == [
+        ("/", "search", "", "", ""),
+        ("/about/", "", "", "", ""),
+        ("/news/", "email", "newsletter", "email", "dec"),
+    ]
