@@ -132,16 +132,20 @@ HEAVY_PAGE_DAY = 20
 
 
 class Rollup(models.Model):
-    """Hits of one day counted by one dimension (see lambdactr_django.stats.rollups).
+    """Hits of one day, or of one whole month, counted by one dimension (see
+    lambdactr_django.stats.rollups).
 
     A row counts one value (``folded`` 0), or, past the busiest values of its
     day, site, dimension, kind, traffic class and signature, everything else
     together (``value`` empty, ``folded`` the number of values, ``largest`` the
-    most hits one of them had). Derived data, rebuilt from the hits at any
+    most hits one of them had). A month's rows (``period`` "month") have the
+    month's first day as ``day``. Derived data, rebuilt from the hits at any
     time: a plain auto key is enough.
     """
 
     day = models.DateField()
+    # "day", or "month": the rows of a whole month, for ranges of many months.
+    period = models.CharField(max_length=5, default="day")
     site = models.CharField(max_length=MAX_SITE_LENGTH, blank=True)
     # Which column ``value`` holds: one of lambdactr_django.stats.rollups.DIMENSIONS.
     dimension = models.CharField(max_length=16)
@@ -200,6 +204,25 @@ class RolledDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} ({self.zone})"
+
+
+class RolledMonth(models.Model):
+    """A whole month whose hits are counted in Rollup's month rows, in this time zone.
+
+    Rolled only once every day of it is sealed; unrolled (the row deleted) as
+    soon as one of its days is rolled again or forgotten.
+    """
+
+    month = models.DateField(primary_key=True)
+    zone = models.CharField(max_length=64)
+    rolled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "rolled-up month"
+        ordering = ["month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} ({self.zone})"
 
 
 def new_share_token() -> str:

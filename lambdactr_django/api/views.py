@@ -62,7 +62,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
     except BadQuery as bad:
         return _error(400, str(bad))
     # As the statistics page does: sites without a lambdactr_rollup cron job stay fast.
-    rollups.catch_up(chosen.start, chosen.end, most=rollups.LAZY_DAYS)
+    rollups.catch_up(chosen.start, chosen.end, most=rollups.LAZY_DAYS, months=False)
     report = stats.report_for(
         site=chosen.site,
         start=chosen.start,

@@ -116,7 +116,10 @@ def shortfalls(
     values = sorted({row[value] for row in rows})
     # The folded row of the same group as each row where a listed value was kept.
     same_group = folded.filter(
-        **{name: OuterRef(name) for name in ("day", "site", "kind", "traffic", "verified")}
+        **{
+            name: OuterRef(name)
+            for name in ("day", "period", "site", "kind", "traffic", "verified")
+        }
     )
     kept = (
         rolled.filter(folded=0, value__in=values)

@@ -113,21 +113,58 @@ def _rolled_counts(
     covered = [(days.start_of(first), days.start_of(last + _ONE_DAY)) for first, last in runs]
     covered += [(days.start_of(day), until) for day, until in partial.items()]
     raw = select(site, None, None, kind, verified).order_by().filter(uncovered(covered, start, end))
-    rolled_rows = Q(day__in=sorted(partial))
+    using = raw.db
+    # Whole months inside the range are read from their month rows where they
+    # have them; the per-day series always from the days' rows.
+    months = rollups.rolled_months(rollups.sealed_months(runs, start, end), using=using)
+    daily = Q(period=rollups.DAY, day__in=sorted(partial))
     for first, last in runs:
-        rolled_rows |= Q(day__gte=first, day__lte=last)
-    rolled = Rollup.objects.using(raw.db).filter(rolled_rows)
+        daily |= Q(period=rollups.DAY, day__gte=first, day__lte=last)
+    listed = Q(period=rollups.DAY, day__in=sorted(partial))
+    for first, last in _without_months(runs, months):
+        listed |= Q(period=rollups.DAY, day__gte=first, day__lte=last)
+    if months:
+        listed |= Q(period=rollups.MONTH, day__in=months)
+    chosen = Rollup.objects.using(using).all()
     for name, value in (("site", site), ("kind", kind), ("verified", verified)):
         if value is not None:
-            rolled = rolled.filter(**{name: value})
+            chosen = chosen.filter(**{name: value})
     # A page with no heavy rollup row has at most merge.HEAVY - 1 views in
-    # each row: one per rolled day, traffic class and signature counted.
+    # each row: one per rolled day or month, traffic class and signature counted.
+    day_count = sum((last - first).days + 1 for first, last in _without_months(runs, months))
     rows_per_page = (
-        (sum((last - first).days + 1 for first, last in runs) + len(partial))
+        (day_count + len(months) + len(partial))
         * (1 if traffic != Traffic.ALL else len(Traffic.CLASSES))
         * (1 if verified is not None else 2)
     )
-    return _Counts(raw, rolled, traffic, limit, page_bound=(merge.HEAVY - 1) * rows_per_page)
+    return _Counts(
+        raw,
+        chosen.filter(listed),
+        traffic,
+        limit,
+        page_bound=(merge.HEAVY - 1) * rows_per_page,
+        daily=chosen.filter(daily),
+    )
+
+
+def _without_months(
+    runs: list[tuple[dt.date, dt.date]], months: list[dt.date]
+) -> list[tuple[dt.date, dt.date]]:
+    """``runs`` of days less the whole ``months`` (first days) inside them."""
+    left = list(runs)
+    for month in months:
+        first, last = rollups.month_days(month)
+        split = []
+        for low, high in left:
+            if last < low or high < first:
+                split.append((low, high))
+                continue
+            if low < first:
+                split.append((low, first - _ONE_DAY))
+            if last < high:
+                split.append((last + _ONE_DAY, high))
+        left = split
+    return left
 
 
 _ONE_DAY = dt.timedelta(days=1)
@@ -150,9 +187,12 @@ class _Counts:
         traffic: str,
         limit: int,
         page_bound: int = 0,
+        daily: QuerySet[Rollup] | None = None,
     ) -> None:
         self.every = every
         self.rolled = rolled
+        # The days' rows alone (``rolled`` may hold months'), for the series.
+        self.daily = rolled if daily is None else daily
         self.traffic = traffic
         self.limit = limit
         self.page_bound = page_bound
@@ -218,9 +258,14 @@ class _Counts:
 
     def per_day(self) -> Counted:
         counted = _counted_days(self.chosen)
-        if self.rolled_chosen is not None:
+        if self.daily is not None:
+            daily = (
+                self.daily
+                if self.traffic == Traffic.ALL
+                else self.daily.filter(traffic=self.traffic)
+            )
             for row in (
-                self.rolled_chosen.filter(dimension=rollups.DEVICE)
+                daily.filter(dimension=rollups.DEVICE)
                 .values("day")
                 .annotate(views=_ROLLED_VIEWS, visitors=_ROLLED_VISITORS)
             ):

@@ -22,6 +22,13 @@ together in one row (``folded``, ``largest``), so a day's rows are bounded
 however long its tail: the totals stay exact, and the top lists say by how
 much a count may fall short (``stats.merge.shortfalls``).
 
+A month whose every day is sealed is also counted whole (``roll_months``, from
+``catch_up``): the same rows with the month's first day and ``period`` "month",
+which the statistics of long ranges read instead of its days' (a year is then
+twelve groups of rows, not 365). Rolling or forgetting any of its days
+unrolls the month (``RolledMonth`` deleted with its rows) until it is rolled
+again, so month rows never count hits their days no longer have.
+
 Rolling a day deletes its rows and counts them again, so it can be repeated at
 any time. When the site's time zone changes, days rolled in the old one are
 dropped and rolled again in the new one.
@@ -40,7 +47,7 @@ from django.utils import timezone
 from lambdactr_django import days as site_days
 from lambdactr_django.conf import conf
 from lambdactr_django.hits import Kind
-from lambdactr_django.models import HeaderHit, RolledDay, Rollup, column_of
+from lambdactr_django.models import HeaderHit, RolledDay, RolledMonth, Rollup, column_of
 from lambdactr_django.signals import hits_stored
 from lambdactr_django.stats import traffic
 
@@ -92,6 +99,9 @@ SEAL_GRACE = dt.timedelta(minutes=10)
 # Past days the statistics page rolls by itself when nobody runs lambdactr_rollup.
 LAZY_DAYS = 2
 HOUR = dt.timedelta(hours=1)
+# Rollup.period
+DAY = "day"
+MONTH = "month"
 
 
 def alias() -> str:
@@ -197,15 +207,65 @@ def catch_up(
     end: dt.date | None = None,
     most: int | None = None,
     progress: Callable[[dt.date, int, int], None] | None = None,
+    *,
+    months: bool = True,
 ) -> int:
     """Seal the pending days from ``start`` to ``end`` (at most ``most``, newest
-    first) and roll up the days not sealable yet up to their latest whole hour;
-    returns how many days were rolled."""
+    first), roll up the days not sealable yet up to their latest whole hour and,
+    with ``months``, the whole months that became sealed; returns how many days
+    were rolled."""
     drop_other_zones()
     todo = pending(start, end)
     if most is not None:
         todo = todo[:most]
-    return roll(todo, progress) + roll_hours(start, end)
+    done = roll(todo, progress) + roll_hours(start, end)
+    if months:
+        roll_months(start, end)
+    return done
+
+
+def month_days(month: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of the month of ``month``."""
+    first = month.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def sealed_months(
+    runs: list[tuple[dt.date, dt.date]], start: dt.date | None = None, end: dt.date | None = None
+) -> list[dt.date]:
+    """The first days of the months from ``start`` to ``end`` that ``runs`` (of
+    sealed days) cover whole."""
+    found = []
+    for first, last in runs:
+        month = first.replace(day=1)
+        while month <= last:
+            whole = month_days(month)
+            inside = (start is None or start <= whole[0]) and (end is None or whole[1] <= end)
+            if inside and first <= whole[0] and whole[1] <= last:
+                found.append(month)
+            month = whole[1] + dt.timedelta(days=1)
+    return found
+
+
+def rolled_months(months: Iterable[dt.date], *, using: str | None = None) -> list[dt.date]:
+    """Those of ``months`` (first days) counted in month rows in this time zone."""
+    rolled = RolledMonth.objects.using(using or alias()).filter(
+        zone=zone_name(), month__in=sorted(set(months))
+    )
+    return sorted(rolled.values_list("month", flat=True))
+
+
+def roll_months(start: dt.date | None = None, end: dt.date | None = None) -> int:
+    """Count the whole months from ``start`` to ``end`` whose days are all sealed
+    and that are not counted yet; returns how many."""
+    using = alias()
+    whole = sealed_months(sealed_runs(using=using), start, end)
+    done = set(rolled_months(whole, using=using))
+    todo = [month for month in whole if month not in done]
+    for month in todo:
+        _roll_month(month)
+    return len(todo)
 
 
 def roll_hours(
@@ -240,6 +300,8 @@ def roll(
     wanted = set(days)
     newest = last_sealable()
     todo = sorted({day for day in wanted if day <= newest}, reverse=True)
+    # Their months' rows would count the hits as they were.
+    _forget_months(todo)
     for done, day in enumerate(todo, start=1):
         _roll_day(day)
         if progress is not None:
@@ -299,12 +361,24 @@ def forget(days: Iterable[dt.date], using: str | None = None) -> None:
         for start in range(0, len(wanted), 500):
             batch = wanted[start : start + 500]
             RolledDay.objects.using(using).filter(day__in=batch).delete()
-            Rollup.objects.using(using).filter(day__in=batch).delete()
+            Rollup.objects.using(using).filter(period=DAY, day__in=batch).delete()
+        _forget_months(wanted, using)
+
+
+def _forget_months(days: Iterable[dt.date], using: str | None = None) -> None:
+    months = sorted({day.replace(day=1) for day in days})
+    using = using or alias()
+    with transaction.atomic(using=using):
+        for start in range(0, len(months), 500):
+            batch = months[start : start + 500]
+            RolledMonth.objects.using(using).filter(month__in=batch).delete()
+            Rollup.objects.using(using).filter(period=MONTH, day__in=batch).delete()
 
 
 def forget_all() -> None:
     using = alias()
     with transaction.atomic(using=using):
+        RolledMonth.objects.using(using).all().delete()
         RolledDay.objects.using(using).all().delete()
         Rollup.objects.using(using).all().delete()
 
@@ -313,19 +387,38 @@ def _roll_day(day: dt.date, until: dt.datetime | None = None) -> None:
     using = alias()
     start = site_days.start_of(day)
     end = until or site_days.start_of(day + dt.timedelta(days=1))
-    sql, params = _insert_sql(using, day, start, end)
+    sql, params = _insert_sql(using, day, start, end, DAY)
     try:
         with transaction.atomic(using=using):
             # The day's RolledDay row first: a second process rolling the same
             # day waits on it here, then fails on its key and leaves this one's.
             RolledDay.objects.using(using).filter(day=day).delete()
             RolledDay.objects.using(using).create(day=day, zone=zone_name(), until=until)
-            Rollup.objects.using(using).filter(day=day).delete()
+            Rollup.objects.using(using).filter(period=DAY, day=day).delete()
             with connections[using].cursor() as cursor:
                 cursor.execute(sql, params)
     except IntegrityError:
         # Another process sealed the day between our delete and insert: its
         # rows stand, counted from the same hits.
+        return
+
+
+def _roll_month(month: dt.date) -> None:
+    using = alias()
+    first, last = month_days(month)
+    start = site_days.start_of(first)
+    end = site_days.start_of(last + dt.timedelta(days=1))
+    sql, params = _insert_sql(using, first, start, end, MONTH)
+    try:
+        with transaction.atomic(using=using):
+            # As in _roll_day: the RolledMonth row first, so two processes
+            # rolling the same month do not both insert its rows.
+            RolledMonth.objects.using(using).filter(month=first).delete()
+            RolledMonth.objects.using(using).create(month=first, zone=zone_name())
+            Rollup.objects.using(using).filter(period=MONTH, day=first).delete()
+            with connections[using].cursor() as cursor:
+                cursor.execute(sql, params)
+    except IntegrityError:
         return
 
 
@@ -339,6 +432,7 @@ _DAY_HITS = (*_KEPT, "kind", "verified", "traffic")
 _GROUP = "site, kind, traffic, verified"
 _ROLLUP = (
     "day",
+    "period",
     "site",
     "dimension",
     "value",
@@ -352,9 +446,10 @@ _ROLLUP = (
 
 
 def _insert_sql(
-    using: str, day: dt.date, start: dt.datetime, end: dt.datetime
+    using: str, day: dt.date, start: dt.datetime, end: dt.datetime, period: str
 ) -> tuple[str, list[Any]]:
-    """One INSERT of every dimension's rows for a day, reading its hits once."""
+    """One INSERT of every dimension's rows of the hits from ``start`` to ``end``,
+    as ``period`` rows of ``day``, reading the hits once."""
     connection = connections[using]
     quote = connection.ops.quote_name
     # Django writes the day's hits and their traffic class (traffic.class_of):
@@ -386,14 +481,15 @@ def _insert_sql(
         )
         params += list(condition_params)
         selects.append(
-            f"SELECT %s, site, %s, value, kind, traffic, verified, n, 0, 0 "  # noqa: S608
+            f"SELECT %s, %s, site, %s, value, kind, traffic, verified, n, 0, 0 "  # noqa: S608
             f"FROM {ranked} WHERE place <= %s"
         )
         selects.append(
-            f"SELECT %s, site, %s, %s, kind, traffic, verified, SUM(n), COUNT(*), MAX(n) "  # noqa: S608
-            f"FROM {ranked} WHERE place > %s GROUP BY {_GROUP}"
+            f"SELECT %s, %s, site, %s, %s, kind, traffic, verified, SUM(n), COUNT(*), "  # noqa: S608
+            f"MAX(n) FROM {ranked} WHERE place > %s GROUP BY {_GROUP}"
         )
-        select_params += [day_value, dimension, keep, day_value, dimension, "", keep]
+        select_params += [day_value, period, dimension, keep]
+        select_params += [day_value, period, dimension, "", keep]
     union = " UNION ALL ".join(selects)
     # Only our own table's and columns' names are formatted in; values are parameters.
     table = quote(Rollup._meta.db_table)

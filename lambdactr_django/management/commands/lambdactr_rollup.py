@@ -52,13 +52,17 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(todo)} days to roll up")
         try:
             rollups.roll(todo, self._progress)
+            today = rollups.roll_hours()
+            months = rollups.roll_months(start)
         except KeyboardInterrupt:
             raise CommandError(
                 "Interrupted; the days rolled up so far stay. Run again to go on."
             ) from None
-        today = rollups.roll_hours()
         self.stdout.write(
-            self.style.SUCCESS(f"Rolled up {len(todo)} days, and {today} not over yet so far.")
+            self.style.SUCCESS(
+                f"Rolled up {len(todo)} days, {today} not over yet so far, "
+                f"and {months} whole months."
+            )
         )
 
     def _progress(self, day: dt.date, done: int, total: int) -> None:

@@ -104,6 +104,7 @@ class Command(BaseCommand):
             rolled = rollups.roll(
                 [first + dt.timedelta(days=n) for n in range(count)], self._rolled
             )
+            rollups.roll_months(first)
         except KeyboardInterrupt:
             raise CommandError(
                 "Interrupted while rolling up: the hits stay, and the days not rolled up yet "
