@@ -172,7 +172,7 @@ def _local(instant: dt.datetime) -> str:
 
 
 def _row_counts() -> None:
-    from django.db.models import Count, Min, Sum
+    from django.db.models import Count, F, Min, Sum
     from django.test import override_settings
 
     from lambdactr_django import days
@@ -194,13 +194,25 @@ def _row_counts() -> None:
             # The last 30 whole days: the rows a month of statistics reads.
             end = days.today() - dt.timedelta(days=1)
             start = end - dt.timedelta(days=29)
-            month = rows.filter(day__gte=start, day__lte=end)
-            month_hits = month.filter(dimension=rollups.DEVICE).aggregate(n=Sum("hits"))["n"] or 0
+            month = rows.filter(day__gte=start, day__lte=end, period=rollups.DAY)
+            every_kind = F("views") + F("visitors") + F("seconds")
+            device = month.filter(dimension=rollups.DEVICE)
+            month_hits = device.aggregate(n=Sum(every_kind))["n"] or 0
             month_rows = month.count()
+            # The rows of the whole months among those days count too.
+            whole = rows.filter(
+                period=rollups.MONTH, day__in=rollups.sealed_months([(start, end)])
+            ).count()
             first = month.aggregate(first=Min("day"))["first"]
             print(
-                f"{alias}: {start} to {end} (rows from {first}): {month_rows:,} rollup rows "
-                f"for {month_hits:,} hits = {100 * month_rows / max(month_hits, 1):.1f} %"
+                f"{alias}: {start} to {end} (rows from {first}): {month_rows:,} day rows "
+                f"+ {whole:,} month rows for {month_hits:,} hits = "
+                f"{100 * (month_rows + whole) / max(month_hits, 1):.1f} %"
+            )
+            months = rows.filter(period=rollups.MONTH)
+            print(
+                f"{alias}: {months.count():,} month rows for "
+                f"{months.values('day').distinct().count()} whole months"
             )
 
 
@@ -222,9 +234,9 @@ def _time_pages(args: argparse.Namespace) -> None:
     def busiest_site(alias: str) -> str:
         top = (
             Rollup.objects.using(alias)
-            .filter(dimension=rollups.DEVICE)
+            .filter(dimension=rollups.DEVICE, period=rollups.DAY)
             .values("site")
-            .annotate(n=Sum("hits"))
+            .annotate(n=Sum("views"))
             .order_by("-n")
             .first()
         )

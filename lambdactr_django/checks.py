@@ -376,6 +376,21 @@ def _check_rollup_keep() -> list[CheckMessage]:
 # The statistics' top lists have ten rows.
 ROLLUP_KEEP_MIN = 10
 
+
+def _check_rollup_keep_bots() -> list[CheckMessage]:
+    value = conf.ROLLUP_KEEP_BOTS
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_ROLLUP_KEEP_BOTS should be an integer of at least 1, not {value!r}.",
+            hint="It is how many pages, browsers, ... of bots and prefetches a day's "
+            "rollups keep one by one; the rest are counted together.",
+            id="lambdactr_django.E402",
+        )
+    ]
+
+
 # Ids are stable and never reused.
 _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_base_url,
@@ -399,6 +414,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_rate_limit,
     _check_rate_limit_cache,
     _check_rollup_keep,
+    _check_rollup_keep_bots,
     _alias_check("DATABASE", "lambdactr_django.E201"),
     _alias_check("BEACON_DATABASE", "lambdactr_django.E202"),
     _check_old_beacon_database_name,

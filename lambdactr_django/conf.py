@@ -154,7 +154,11 @@ class Settings:
 
     @property
     def ROLLUP_KEEP(self) -> int:
-        return self._get("LAMBDACTR_ROLLUP_KEEP", 15)
+        return self._get("LAMBDACTR_ROLLUP_KEEP", 10)
+
+    @property
+    def ROLLUP_KEEP_BOTS(self) -> int:
+        return self._get("LAMBDACTR_ROLLUP_KEEP_BOTS", 2)
 
     @property
     def RATE_LIMIT(self) -> int | None:

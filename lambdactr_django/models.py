@@ -135,12 +135,13 @@ class Rollup(models.Model):
     """Hits of one day, or of one whole month, counted by one dimension (see
     lambdactr_django.stats.rollups).
 
-    A row counts one value (``folded`` 0), or, past the busiest values of its
-    day, site, dimension, kind, traffic class and signature, everything else
-    together (``value`` empty, ``folded`` the number of values, ``largest`` the
-    most hits one of them had). A month's rows (``period`` "month") have the
-    month's first day as ``day``. Derived data, rebuilt from the hits at any
-    time: a plain auto key is enough.
+    A row counts one value's views, visitor-days and second views (``folded``
+    0), or, past the busiest values of its day, site, dimension, traffic class
+    and signature, everything else together (``value`` empty, ``folded`` the
+    number of values, ``largest_views`` and ``largest_visitors`` the most one
+    of them had). A month's rows (``period`` "month") have the month's first
+    day as ``day``. Derived data, rebuilt from the hits at any time: a plain
+    auto key is enough.
     """
 
     day = models.DateField()
@@ -150,12 +151,14 @@ class Rollup(models.Model):
     # Which column ``value`` holds: one of lambdactr_django.stats.rollups.DIMENSIONS.
     dimension = models.CharField(max_length=16)
     value = models.CharField(max_length=MAX_PATH_LENGTH, blank=True)
-    kind = models.CharField(max_length=MAX_LABEL_LENGTH)
     traffic = models.CharField(max_length=MAX_LABEL_LENGTH)
     verified = models.BooleanField()
-    hits = models.BigIntegerField()
+    views = models.BigIntegerField(default=0)
+    visitors = models.BigIntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
     folded = models.IntegerField(default=0)
-    largest = models.BigIntegerField(default=0)
+    largest_views = models.BigIntegerField(default=0)
+    largest_visitors = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "rollup row"
@@ -177,13 +180,13 @@ class Rollup(models.Model):
             # The few busy page-days the statistics look at first.
             models.Index(
                 fields=["day"],
-                condition=models.Q(dimension="page", hits__gte=HEAVY_PAGE_DAY),
-                name="lambdactr_rollup_heavy_idx",
+                condition=models.Q(dimension="page", views__gte=HEAVY_PAGE_DAY),
+                name="lambdactr_rollup_busy_idx",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.site} {self.dimension}={self.value!r}: {self.hits}"
+        return f"{self.day} {self.site} {self.dimension}={self.value!r}: {self.views} views"
 
 
 class RolledDay(models.Model):

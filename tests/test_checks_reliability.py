@@ -119,3 +119,12 @@ def test_e401_rollup_keep(value: object) -> None:
 
 def test_e401_accepts_ten() -> None:
     assert ids(LAMBDACTR_ROLLUP_KEEP=10) == []
+
+
+@pytest.mark.parametrize("value", [0, -1, "2", 2.0, True, None])
+def test_e402_rollup_keep_bots(value: object) -> None:
+    assert ids(LAMBDACTR_ROLLUP_KEEP_BOTS=value) == ["lambdactr_django.E402"]
+
+
+def test_e402_accepts_one() -> None:
+    assert ids(LAMBDACTR_ROLLUP_KEEP_BOTS=1) == []

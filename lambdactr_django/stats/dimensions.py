@@ -63,9 +63,10 @@ def _channels(counts: _Counts, views: int) -> list[Row]:
     arrived = counts.chosen.filter(kind=Kind.VIEW).exclude(channel="")
     listed = counts.breakdown("channels", rollups.CHANNEL, arrived, counts.rolled_chosen)
     total = arrived.count()
-    if counts.rolled_chosen is not None:
-        rolled = counts.rolled_chosen.filter(dimension=rollups.CHANNEL, kind=Kind.VIEW)
-        total += int(rolled.aggregate(n=Sum("hits"))["n"] or 0)
+    chosen = counts.rolled_of(Kind.VIEW)
+    if chosen is not None:
+        rolled = chosen.filter(dimension=rollups.CHANNEL)
+        total += int(rolled.aggregate(n=Sum("views"))["n"] or 0)
     rows = [replace(row, visitors=None) for row in listed]
     # The rest came from no other site and no tagged link: typed, bookmarked, or
     # a link on the site itself, which no beacon can tell apart (docs/statistics.md).
@@ -82,14 +83,15 @@ def _entry_pages(counts: _Counts) -> list[Row]:
         .annotate(n=Count("pk"))
     )
     found: list[dict[str, Any]]
-    if counts.rolled_chosen is None:
+    chosen = counts.rolled_of(Kind.VISITOR_DAY)
+    if chosen is None:
         found = [dict(row) for row in raw.order_by("-n", "site", "path")[: counts.limit]]
     else:
         rolled = (
-            counts.rolled_chosen.filter(dimension=rollups.ENTRY, folded=0)
+            chosen.filter(dimension=rollups.ENTRY, folded=0)
             .annotate(path=F("value"))
             .values("site", "path")
-            .annotate(n=Sum("hits"))
+            .annotate(n=Sum("visitors"))
         )
         found = merge.merged(raw, rolled, ["site", "path"], ["n"], counts.limit)
     rows = [

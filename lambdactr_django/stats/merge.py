@@ -7,6 +7,7 @@ long tail (pages) never travel to Python.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections
@@ -34,9 +35,9 @@ def top_pages(
     most any other page has in the raw hits, no other page can be among them.
     Otherwise every page is counted. Either way the answer is exact.
     """
-    full = rolled.annotate(path=F("value")).values("site", "path").annotate(n=Sum("hits"))
+    full = rolled.annotate(path=F("value")).values("site", "path").annotate(n=Sum("views"))
     raw_pages = raw.values("site", "path").annotate(n=Count("pk"))
-    heavy = set(rolled.filter(hits__gte=HEAVY, folded=0).values_list("site", "value").distinct())
+    heavy = set(rolled.filter(views__gte=HEAVY, folded=0).values_list("site", "value").distinct())
     if 0 < len(heavy) <= MAX_CANDIDATES:
         sites = {site for site, _ in heavy}
         paths = {path for _, path in heavy}
@@ -92,54 +93,62 @@ def merged(
 
 
 def shortfalls(
-    rolled: QuerySet[Rollup], rows: list[dict[str, Any]], value: str, *, per_site: bool
+    rolled: QuerySet[Rollup],
+    rows: list[dict[str, Any]],
+    value: str,
+    *,
+    per_site: bool,
+    measures: Sequence[str] = ("views", "visitors"),
 ) -> tuple[list[int], int]:
     """How many hits the counts of ``rows`` (top values of one dimension's rollup
     rows ``rolled``, ``value`` naming the value's key) may be missing, and a value
     not listed at most.
 
-    A value is missing from a group of rows (day, site, kind, traffic class,
+    A value is missing from a group of rows (day or month, site, traffic class,
     signature) where it was folded in with the others; there it had at most
-    that folded row's ``largest`` hits. So a row may be missing the sum of
-    ``largest`` over the groups with a folded row where it was not kept (its
-    site's groups for a page, ``per_site``): a bound, and 0 where nothing was
-    folded. The answer is the bound for views or visitors, whichever is larger.
+    that folded row's ``largest_views`` views (and ``largest_visitors``
+    visitor-days). So a row may be missing the sum of those over the groups
+    with a folded row where it was not kept (its site's groups for a page,
+    ``per_site``): a bound, and 0 where nothing was folded. The answer is the
+    bound of whichever of ``measures`` (Rollup's count columns) is larger.
     """
+    if not measures:
+        return [0] * len(rows), 0
     folded = rolled.filter(folded__gt=0)
-    totals: dict[tuple[str, str], int] = {}
-    for group in folded.values("site", "kind").annotate(n=Sum("largest")).order_by():
-        totals[(group["site"], group["kind"])] = int(group["n"])
+    largest = {measure: f"largest_{measure}" for measure in measures}
+    totals: dict[str, dict[str, int]] = {}
+    sums = {f"n_{measure}": Sum(column) for measure, column in largest.items()}
+    groups: QuerySet[Any] = folded.values("site").annotate(**sums).order_by()
+    for group in groups:
+        totals[group["site"]] = {m: int(group[f"n_{m}"] or 0) for m in measures}
     if not totals:
         return [0] * len(rows), 0
-    kinds = {kind for _, kind in totals}
-    by_kind = {kind: sum(n for (_, k), n in totals.items() if k == kind) for kind in kinds}
+    overall = {m: sum(site[m] for site in totals.values()) for m in measures}
     values = sorted({row[value] for row in rows})
     # The folded row of the same group as each row where a listed value was kept.
     same_group = folded.filter(
-        **{
-            name: OuterRef(name)
-            for name in ("day", "period", "site", "kind", "traffic", "verified")
-        }
+        **{name: OuterRef(name) for name in ("day", "period", "site", "traffic", "verified")}
     )
-    kept = (
+    beside = {
+        f"beside_{m}": Subquery(same_group.values(column)[:1]) for m, column in largest.items()
+    }
+    kept: QuerySet[Any] = (
         rolled.filter(folded=0, value__in=values)
-        .annotate(beside=Subquery(same_group.values("largest")[:1]))
-        .values("site", "value", "kind")
-        .annotate(n=Sum("beside"))
+        .annotate(**beside)
+        .values("site", "value")
+        .annotate(**{f"n_{m}": Sum(f"beside_{m}") for m in measures})
         .order_by()
     )
-    spared: dict[tuple[str, str, str], int] = {}
+    spared: dict[tuple[str, str], dict[str, int]] = {}
     for seen in kept:
-        key = (seen["site"] if per_site else "", seen["value"], seen["kind"])
-        spared[key] = spared.get(key, 0) + int(seen["n"] or 0)
+        key = (seen["site"] if per_site else "", seen["value"])
+        counted = spared.setdefault(key, dict.fromkeys(measures, 0))
+        for m in measures:
+            counted[m] += int(seen[f"n_{m}"] or 0)
     shorts = []
     for row in rows:
         site = row["site"] if per_site else ""
-        shorts.append(
-            max(
-                (totals.get((site, kind), 0) if per_site else by_kind[kind])
-                - spared.get((site, row[value], kind), 0)
-                for kind in kinds
-            )
-        )
-    return shorts, max(by_kind.values())
+        bound = totals.get(site, dict.fromkeys(measures, 0)) if per_site else overall
+        kept_where = spared.get((site, row[value]), dict.fromkeys(measures, 0))
+        shorts.append(max(bound[m] - kept_where[m] for m in measures))
+    return shorts, max(overall.values())

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate
 
 from lambdactr_django import days
@@ -32,9 +32,6 @@ MAX_CHART_DAYS = 366
 
 _VIEWS = Count("pk", filter=Q(kind=Kind.VIEW))
 _VISITORS = Count("pk", filter=Q(kind=Kind.VISITOR_DAY))
-# The same, from rollup rows.
-_ROLLED_VIEWS = Sum("hits", filter=Q(kind=Kind.VIEW))
-_ROLLED_VISITORS = Sum("hits", filter=Q(kind=Kind.VISITOR_DAY))
 
 Classes = dict[tuple[str, str], int]
 Counted = dict[dt.date, tuple[int, int]]
@@ -126,7 +123,7 @@ def _rolled_counts(
     if months:
         listed |= Q(period=rollups.MONTH, day__in=months)
     chosen = Rollup.objects.using(using).all()
-    for name, value in (("site", site), ("kind", kind), ("verified", verified)):
+    for name, value in (("site", site), ("verified", verified)):
         if value is not None:
             chosen = chosen.filter(**{name: value})
     # A page with no heavy rollup row has at most merge.HEAVY - 1 views in
@@ -144,6 +141,7 @@ def _rolled_counts(
         limit,
         page_bound=(merge.HEAVY - 1) * rows_per_page,
         daily=chosen.filter(daily),
+        kind=kind,
     )
 
 
@@ -188,11 +186,20 @@ class _Counts:
         limit: int,
         page_bound: int = 0,
         daily: QuerySet[Rollup] | None = None,
+        kind: str | None = None,
     ) -> None:
         self.every = every
-        self.rolled = rolled
         # The days' rows alone (``rolled`` may hold months'), for the series.
-        self.daily = rolled if daily is None else daily
+        daily = rolled if daily is None else daily
+        # A rollup row counts every kind: with a kind chosen, only its column,
+        # and only the rows where it counts some (as the raw hits of that kind).
+        self.kind = kind
+        if kind is not None:
+            counted = Q(**{f"{rollups.COLUMNS[kind]}__gt": 0})
+            rolled = None if rolled is None else rolled.filter(counted)
+            daily = None if daily is None else daily.filter(counted)
+        self.rolled = rolled
+        self.daily = daily
         self.traffic = traffic
         self.limit = limit
         self.page_bound = page_bound
@@ -238,23 +245,40 @@ class _Counts:
         per_site = dimension in (rollups.PAGE, rollups.ENTRY)
         value = "path" if per_site else dimension_key(dimension)
         keyed = [{"site": row.lookups.get("site", ""), value: row.lookups[value]} for row in rows]
-        # The rows count views and visitors: second views' folded rows are no bound.
-        counted = rolled.filter(dimension=dimension, kind__in=(Kind.VIEW, Kind.VISITOR_DAY))
-        shorts, self.unlisted[name] = merge.shortfalls(counted, keyed, value, per_site=per_site)
+        # The lists count views and visitors: second views are no bound.
+        measures = [
+            rollups.COLUMNS[kind]
+            for kind in (Kind.VIEW, Kind.VISITOR_DAY)
+            if self.kind in (None, kind)
+        ]
+        shorts, self.unlisted[name] = merge.shortfalls(
+            rolled.filter(dimension=dimension), keyed, value, per_site=per_site, measures=measures
+        )
         return [replace(row, short=short) for row, short in zip(rows, shorts, strict=True)]
 
     def classes(self) -> Classes:
         classes = class_counts(self.every)
         if self.rolled is not None:
             # Every hit has one device: the device rows count every hit once.
-            for row in (
-                self.rolled.filter(dimension=rollups.DEVICE)
-                .values("traffic", "kind")
-                .annotate(n=Sum("hits"))
-            ):
-                key = (row["traffic"], row["kind"])
-                classes[key] = classes.get(key, 0) + int(row["n"])
+            sums = {f"n_{kind}": self.rolled_sum(kind) for kind in rollups.COLUMNS}
+            rows: QuerySet[Any] = (
+                self.rolled.filter(dimension=rollups.DEVICE).values("traffic").annotate(**sums)
+            )
+            for row in rows:
+                for kind in rollups.COLUMNS:
+                    key = (row["traffic"], kind)
+                    classes[key] = classes.get(key, 0) + int(row[f"n_{kind}"] or 0)
         return classes
+
+    def rolled_sum(self, kind: str) -> Sum | Value:
+        """The rollup rows' count of ``kind``: 0 when another kind is chosen."""
+        if self.kind in (None, kind):
+            return Sum(rollups.COLUMNS[kind])
+        return Value(0, output_field=BigIntegerField())
+
+    def rolled_of(self, kind: str) -> QuerySet[Rollup] | None:
+        """The chosen rollup rows where they may count ``kind`` (None otherwise)."""
+        return self.rolled_chosen if self.kind in (None, kind) else None
 
     def per_day(self) -> Counted:
         counted = _counted_days(self.chosen)
@@ -267,33 +291,38 @@ class _Counts:
             for row in (
                 daily.filter(dimension=rollups.DEVICE)
                 .values("day")
-                .annotate(views=_ROLLED_VIEWS, visitors=_ROLLED_VISITORS)
+                .annotate(
+                    n_views=self.rolled_sum(Kind.VIEW),
+                    n_visitors=self.rolled_sum(Kind.VISITOR_DAY),
+                )
             ):
                 views, visitors = counted.get(row["day"], (0, 0))
                 counted[row["day"]] = (
-                    views + int(row["views"] or 0),
-                    visitors + int(row["visitors"] or 0),
+                    views + int(row["n_views"] or 0),
+                    visitors + int(row["n_visitors"] or 0),
                 )
         return counted
 
     def pages(self) -> list[dict[str, Any]]:
         raw = self.viewed.values("site", "path").annotate(n=Count("pk"))
-        if self.rolled_chosen is None:
+        rolled = self.rolled_of(Kind.VIEW)
+        if rolled is None:
             return _top(raw, ["site", "path"], ["n"], self.limit)
         return merge.top_pages(
             self.viewed,
-            self.rolled_chosen.filter(dimension=rollups.PAGE, folded=0),
+            rolled.filter(dimension=rollups.PAGE, folded=0),
             self.limit,
             bound=self.page_bound,
         )
 
     def referrers(self) -> list[dict[str, Any]]:
         raw = self.viewed.exclude(referrer_host="").values("referrer_host").annotate(n=Count("pk"))
-        if self.rolled_chosen is None:
+        chosen = self.rolled_of(Kind.VIEW)
+        if chosen is None:
             return _top(raw, ["referrer_host"], ["n"], self.limit)
-        rolled = _rolled_values(rollups.REFERRER, "referrer_host", self.rolled_chosen)
+        rolled = _rolled_values(rollups.REFERRER, "referrer_host", chosen)
         return merge.merged(
-            raw, rolled.annotate(n=Sum("hits")), ["referrer_host"], ["n"], self.limit
+            raw, rolled.annotate(n=Sum("views")), ["referrer_host"], ["n"], self.limit
         )
 
     def breakdown(
@@ -303,15 +332,19 @@ class _Counts:
         grouped = (
             raw.exclude(kind=Kind.SECOND_VIEW)
             .values(column)
-            .annotate(views=_VIEWS, visitors=_VISITORS)
+            .annotate(n_views=_VIEWS, n_visitors=_VISITORS)
         )
-        counts = ["views", "visitors"]
+        counts = ["n_views", "n_visitors"]
+        if self.kind == Kind.SECOND_VIEW:
+            # Only the device rows count second views, and no list shows them.
+            rolled = None
         if rolled is None:
             rows = _top(grouped, [column], counts, self.limit)
         else:
-            counted = rolled.filter(kind__in=(Kind.VIEW, Kind.VISITOR_DAY))
-            rolled_grouped = _rolled_values(column, column, counted).annotate(
-                views=_ROLLED_VIEWS, visitors=_ROLLED_VISITORS
+            # A device's rows count second views too: not the rows of those alone.
+            listed = rolled.filter(Q(views__gt=0) | Q(visitors__gt=0))
+            rolled_grouped = _rolled_values(column, column, listed).annotate(
+                n_views=self.rolled_sum(Kind.VIEW), n_visitors=self.rolled_sum(Kind.VISITOR_DAY)
             )
             rows = merge.merged(grouped, rolled_grouped, [column], counts, self.limit)
         return self.short(name, column, _breakdown_rows(rows, column), rolled)
@@ -399,8 +432,8 @@ def _breakdown_rows(rows: Iterable[dict[str, Any]], column: str) -> list[Row]:
     return [
         Row(
             label=row[column],
-            views=row["views"],
-            visitors=row["visitors"],
+            views=row["n_views"],
+            visitors=row["n_visitors"],
             lookups={column: row[column]},
         )
         for row in rows

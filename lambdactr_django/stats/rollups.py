@@ -16,11 +16,13 @@ as long as
 * every deletion of hits calls ``forget`` for their days in the same
   transaction: the day is read raw again until it is rolled anew.
 
-Each group of rows (day, site, dimension, kind, traffic class, signature)
-keeps its ``LAMBDACTR_ROLLUP_KEEP`` busiest values; the others are counted
-together in one row (``folded``, ``largest``), so a day's rows are bounded
-however long its tail: the totals stay exact, and the top lists say by how
-much a count may fall short (``stats.merge.shortfalls``).
+A row counts one value's views, visitor-days and second views. Each group of
+rows (day, site, dimension, traffic class, signature) keeps its busiest values
+(``LAMBDACTR_ROLLUP_KEEP`` for people, ``LAMBDACTR_ROLLUP_KEEP_BOTS`` for bots
+and prefetches); the others are counted together in one row (``folded``, and
+``largest_views`` and ``largest_visitors``, the most one of them had), so a
+day's rows are bounded however long its tail: the totals stay exact, and the
+top lists say by how much a count may fall short (``stats.merge.shortfalls``).
 
 A month whose every day is sealed is also counted whole (``roll_months``, from
 ``catch_up``): the same rows with the month's first day and ``period`` "month",
@@ -45,53 +47,28 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from lambdactr_django import days as site_days
-from lambdactr_django.conf import conf
-from lambdactr_django.hits import Kind
-from lambdactr_django.models import HeaderHit, RolledDay, RolledMonth, Rollup, column_of
+from lambdactr_django.models import HeaderHit, RolledDay, RolledMonth, Rollup
 from lambdactr_django.signals import hits_stored
-from lambdactr_django.stats import traffic
 
-PAGE = "page"
-REFERRER = "referrer"
-BROWSER = "browser"
-OS = "os"
-# Every hit has exactly one device: the device rows also give the totals, the
-# per-day series and the traffic classes.
-DEVICE = "device"
-BOT_REASON = "bot_reason"
-# A visit's first page: the path of its visitor-day (docs/visits.md).
-ENTRY = "entry"
-CHANNEL = "channel"
-UTM_SOURCE = "utm_source"
-UTM_MEDIUM = "utm_medium"
-UTM_CAMPAIGN = "utm_campaign"
-LANGUAGE = "language"
-COUNTRY = "country"
-
-# Dimension -> (the hits' column counted by value, condition on the day's hits,
-# its parameters). Only what the statistics show: pages and referrers of views,
-# entry pages of visits, reasons of bots, and no empty values of the rest (the
-# totals come from the device rows). Visits and bounces need no dimension of
-# their own: they are visitor-days and second views, kinds the device rows
-# count; no other dimension counts second views (the lists show views and
-# visitors), which spares their rows.
-_COUNTED = "kind <> %s"
-_NOT_SECOND = (Kind.SECOND_VIEW,)
-DIMENSIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    PAGE: ("path", "kind = %s", (Kind.VIEW,)),
-    REFERRER: ("referrer_host", "kind = %s AND referrer_host <> ''", (Kind.VIEW,)),
-    BROWSER: ("browser", _COUNTED, _NOT_SECOND),
-    OS: ("os", _COUNTED, _NOT_SECOND),
-    DEVICE: ("device", "", ()),
-    BOT_REASON: ("bot_reason", f"is_bot AND {_COUNTED}", _NOT_SECOND),
-    ENTRY: ("path", "kind = %s AND path <> ''", (Kind.VISITOR_DAY,)),
-    CHANNEL: ("channel", "kind = %s AND channel <> ''", (Kind.VIEW,)),
-    UTM_SOURCE: ("utm_source", f"{_COUNTED} AND utm_source <> ''", _NOT_SECOND),
-    UTM_MEDIUM: ("utm_medium", f"{_COUNTED} AND utm_medium <> ''", _NOT_SECOND),
-    UTM_CAMPAIGN: ("utm_campaign", f"{_COUNTED} AND utm_campaign <> ''", _NOT_SECOND),
-    LANGUAGE: ("language", f"{_COUNTED} AND language <> ''", _NOT_SECOND),
-    COUNTRY: ("country", f"{_COUNTED} AND country <> ''", _NOT_SECOND),
-}
+# The dimensions and the rows' SQL live beside; the statistics name them from here.
+from lambdactr_django.stats.rollup_sql import (
+    BOT_REASON as BOT_REASON,
+    BROWSER as BROWSER,
+    CHANNEL as CHANNEL,
+    COLUMNS as COLUMNS,
+    COUNTRY as COUNTRY,
+    DEVICE as DEVICE,
+    DIMENSIONS as DIMENSIONS,
+    ENTRY as ENTRY,
+    LANGUAGE as LANGUAGE,
+    OS as OS,
+    PAGE as PAGE,
+    REFERRER as REFERRER,
+    UTM_CAMPAIGN as UTM_CAMPAIGN,
+    UTM_MEDIUM as UTM_MEDIUM,
+    UTM_SOURCE as UTM_SOURCE,
+    insert_sql,
+)
 
 # A hit is stored a moment after its created_at; a day is sealed only this long
 # after its midnight, so the rollup does not miss hits still being inserted.
@@ -387,7 +364,7 @@ def _roll_day(day: dt.date, until: dt.datetime | None = None) -> None:
     using = alias()
     start = site_days.start_of(day)
     end = until or site_days.start_of(day + dt.timedelta(days=1))
-    sql, params = _insert_sql(using, day, start, end, DAY)
+    sql, params = insert_sql(using, day, start, end, DAY)
     try:
         with transaction.atomic(using=using):
             # The day's RolledDay row first: a second process rolling the same
@@ -408,7 +385,7 @@ def _roll_month(month: dt.date) -> None:
     first, last = month_days(month)
     start = site_days.start_of(first)
     end = site_days.start_of(last + dt.timedelta(days=1))
-    sql, params = _insert_sql(using, first, start, end, MONTH)
+    sql, params = insert_sql(using, first, start, end, MONTH)
     try:
         with transaction.atomic(using=using):
             # As in _roll_day: the RolledMonth row first, so two processes
@@ -420,78 +397,3 @@ def _roll_month(month: dt.date) -> None:
                 cursor.execute(sql, params)
     except IntegrityError:
         return
-
-
-# The day's hits as the rollup reads them, the traffic class included.
-_KEPT = (
-    *("site", "path", "referrer_host", "browser", "os", "device", "bot_reason", "is_bot"),
-    *("channel", "utm_source", "utm_medium", "utm_campaign", "language", "country"),
-)
-_DAY_HITS = (*_KEPT, "kind", "verified", "traffic")
-# A group of rows, whose busiest values are kept and the rest folded together.
-_GROUP = "site, kind, traffic, verified"
-_ROLLUP = (
-    "day",
-    "period",
-    "site",
-    "dimension",
-    "value",
-    "kind",
-    "traffic",
-    "verified",
-    "hits",
-    "folded",
-    "largest",
-)
-
-
-def _insert_sql(
-    using: str, day: dt.date, start: dt.datetime, end: dt.datetime, period: str
-) -> tuple[str, list[Any]]:
-    """One INSERT of every dimension's rows of the hits from ``start`` to ``end``,
-    as ``period`` rows of ``day``, reading the hits once."""
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    # Django writes the day's hits and their traffic class (traffic.class_of):
-    # the one definition of the classes, and the backend's own SQL for it.
-    day_hits = (
-        HeaderHit.objects.using(using)
-        .order_by()
-        .filter(created_at__gte=start, created_at__lt=end)
-        .annotate(traffic=traffic.class_of())
-        .values(*_DAY_HITS)
-    )
-    day_sql, day_params = day_hits.query.get_compiler(using=using).as_sql()
-    rollup = ", ".join(quote(column_of(Rollup._meta.get_field(name))) for name in _ROLLUP)
-    tables = [f"day_hits ({', '.join(_DAY_HITS)}) AS ({day_sql})"]
-    selects: list[str] = []
-    params: list[Any] = list(day_params)
-    select_params: list[Any] = []
-    day_value = connection.ops.adapt_datefield_value(day)
-    keep = conf.ROLLUP_KEEP
-    for dimension, (column, condition, condition_params) in DIMENSIONS.items():
-        where = f" WHERE {condition}" if condition else ""
-        ranked = f"ranked_{dimension}"
-        # Each group's values, busiest first (ties by value, so rolling again
-        # gives the same rows).
-        tables.append(
-            f"{ranked} AS (SELECT {_GROUP}, {column} AS value, COUNT(*) AS n, "  # noqa: S608
-            f"ROW_NUMBER() OVER (PARTITION BY {_GROUP} ORDER BY COUNT(*) DESC, {column}) "
-            f"AS place FROM day_hits{where} GROUP BY {_GROUP}, {column})"
-        )
-        params += list(condition_params)
-        selects.append(
-            f"SELECT %s, %s, site, %s, value, kind, traffic, verified, n, 0, 0 "  # noqa: S608
-            f"FROM {ranked} WHERE place <= %s"
-        )
-        selects.append(
-            f"SELECT %s, %s, site, %s, %s, kind, traffic, verified, SUM(n), COUNT(*), "  # noqa: S608
-            f"MAX(n) FROM {ranked} WHERE place > %s GROUP BY {_GROUP}"
-        )
-        select_params += [day_value, period, dimension, keep]
-        select_params += [day_value, period, dimension, "", keep]
-    union = " UNION ALL ".join(selects)
-    # Only our own table's and columns' names are formatted in; values are parameters.
-    table = quote(Rollup._meta.db_table)
-    sql = f"WITH {', '.join(tables)} INSERT INTO {table} ({rollup}) {union}"
-    return sql, params + select_params

@@ -25,8 +25,7 @@ from django.db import (
     router,
     transaction,
 )
-from django.db.models import Field as ModelField
-from django.db.models import Model
+from django.db.models import Field as ModelField, Model
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 

@@ -1,0 +1,141 @@
+"""The rollups' dimensions, and the one statement that counts a span's hits into
+rollup rows (``lambdactr_django.stats.rollups`` decides which spans, and when)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connections
+
+from lambdactr_django.conf import conf
+from lambdactr_django.hits import Kind
+from lambdactr_django.models import HeaderHit, Rollup, column_of
+from lambdactr_django.stats import traffic
+
+PAGE = "page"
+REFERRER = "referrer"
+BROWSER = "browser"
+OS = "os"
+# Every hit has exactly one device: the device rows also give the totals, the
+# per-day series and the traffic classes.
+DEVICE = "device"
+BOT_REASON = "bot_reason"
+# A visit's first page: the path of its visitor-day (docs/visits.md).
+ENTRY = "entry"
+CHANNEL = "channel"
+UTM_SOURCE = "utm_source"
+UTM_MEDIUM = "utm_medium"
+UTM_CAMPAIGN = "utm_campaign"
+LANGUAGE = "language"
+COUNTRY = "country"
+
+# Dimension -> (the hits' column counted by value, condition on the day's hits,
+# its parameters). Only what the statistics show: pages and referrers of views,
+# entry pages of visits, reasons of bots, and no empty values of the rest (the
+# totals come from the device rows). Visits and bounces need no dimension of
+# their own: they are visitor-days and second views, kinds the device rows
+# count; no other dimension counts second views (the lists show views and
+# visitors), which spares their rows.
+_COUNTED = "kind <> %s"
+_NOT_SECOND = (Kind.SECOND_VIEW,)
+DIMENSIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    PAGE: ("path", "kind = %s", (Kind.VIEW,)),
+    REFERRER: ("referrer_host", "kind = %s AND referrer_host <> ''", (Kind.VIEW,)),
+    BROWSER: ("browser", _COUNTED, _NOT_SECOND),
+    OS: ("os", _COUNTED, _NOT_SECOND),
+    DEVICE: ("device", "", ()),
+    BOT_REASON: ("bot_reason", f"is_bot AND {_COUNTED}", _NOT_SECOND),
+    ENTRY: ("path", "kind = %s AND path <> ''", (Kind.VISITOR_DAY,)),
+    CHANNEL: ("channel", "kind = %s AND channel <> ''", (Kind.VIEW,)),
+    UTM_SOURCE: ("utm_source", f"{_COUNTED} AND utm_source <> ''", _NOT_SECOND),
+    UTM_MEDIUM: ("utm_medium", f"{_COUNTED} AND utm_medium <> ''", _NOT_SECOND),
+    UTM_CAMPAIGN: ("utm_campaign", f"{_COUNTED} AND utm_campaign <> ''", _NOT_SECOND),
+    LANGUAGE: ("language", f"{_COUNTED} AND language <> ''", _NOT_SECOND),
+    COUNTRY: ("country", f"{_COUNTED} AND country <> ''", _NOT_SECOND),
+}
+
+
+# The day's hits as the rollup reads them, the traffic class included.
+_KEPT = (
+    *("site", "path", "referrer_host", "browser", "os", "device", "bot_reason", "is_bot"),
+    *("channel", "utm_source", "utm_medium", "utm_campaign", "language", "country"),
+)
+_DAY_HITS = (*_KEPT, "kind", "verified", "traffic")
+# A group of rows, whose busiest values are kept and the rest folded together.
+_GROUP = "site, traffic, verified"
+_ROLLUP = (
+    *("day", "period", "site", "dimension", "value", "traffic", "verified"),
+    *("views", "visitors", "seconds", "folded", "largest_views", "largest_visitors"),
+)
+# Kind -> the Rollup column that counts its hits.
+COLUMNS = {Kind.VIEW: "views", Kind.VISITOR_DAY: "visitors", Kind.SECOND_VIEW: "seconds"}
+
+
+def keep(traffic_class: str, dimension: str) -> int:
+    """How many values of a group of rows are kept one by one: fewer of bots and
+    prefetches, whose long tails are not what the statistics are for, but for
+    the reasons bots were told apart, which are only theirs (and few)."""
+    if traffic_class == traffic.Traffic.HUMAN or dimension == BOT_REASON:
+        return conf.ROLLUP_KEEP
+    return conf.ROLLUP_KEEP_BOTS
+
+
+def insert_sql(
+    using: str, day: dt.date, start: dt.datetime, end: dt.datetime, period: str
+) -> tuple[str, list[Any]]:
+    """One INSERT of every dimension's rows of the hits from ``start`` to ``end``,
+    as ``period`` rows of ``day``, reading the hits once."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    # Django writes the day's hits and their traffic class (traffic.class_of):
+    # the one definition of the classes, and the backend's own SQL for it.
+    day_hits = (
+        HeaderHit.objects.using(using)
+        .order_by()
+        .filter(created_at__gte=start, created_at__lt=end)
+        .annotate(traffic=traffic.class_of())
+        .values(*_DAY_HITS)
+    )
+    day_sql, day_params = day_hits.query.get_compiler(using=using).as_sql()
+    rollup = ", ".join(quote(column_of(Rollup._meta.get_field(name))) for name in _ROLLUP)
+    tables = [f"day_hits ({', '.join(_DAY_HITS)}) AS ({day_sql})"]
+    selects: list[str] = []
+    params: list[Any] = list(day_params)
+    select_params: list[Any] = []
+    day_value = connection.ops.adapt_datefield_value(day)
+    # One row per value with a count per kind, so a value seen as views and as
+    # visitor-days is one row, not two.
+    counts = ", ".join(
+        f"SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END) AS {column}" for column in COLUMNS.values()
+    )
+    human = traffic.Traffic.HUMAN
+    for dimension, (column, condition, condition_params) in DIMENSIONS.items():
+        where = f" WHERE {condition}" if condition else ""
+        ranked = f"ranked_{dimension}"
+        # Each group's values, busiest first (ties by value, so rolling again
+        # gives the same rows); people's groups keep more than bots'.
+        tables.append(
+            f"{ranked} AS (SELECT {_GROUP}, {column} AS value, {counts}, "  # noqa: S608
+            f"ROW_NUMBER() OVER (PARTITION BY {_GROUP} ORDER BY COUNT(*) DESC, {column}) "
+            f"AS place FROM day_hits{where} GROUP BY {_GROUP}, {column})"
+        )
+        params += [*COLUMNS, *condition_params]
+        kept = "place <= CASE WHEN traffic = %s THEN %s ELSE %s END"
+        limits = [human, keep(human, dimension), keep(traffic.Traffic.BOT, dimension)]
+        selects.append(
+            f"SELECT %s, %s, site, %s, value, traffic, verified, views, visitors, seconds, "  # noqa: S608
+            f"0, 0, 0 FROM {ranked} WHERE {kept}"
+        )
+        selects.append(
+            f"SELECT %s, %s, site, %s, %s, traffic, verified, SUM(views), SUM(visitors), "  # noqa: S608
+            f"SUM(seconds), COUNT(*), MAX(views), MAX(visitors) FROM {ranked} "
+            f"WHERE NOT ({kept}) GROUP BY {_GROUP}"
+        )
+        select_params += [day_value, period, dimension, *limits]
+        select_params += [day_value, period, dimension, "", *limits]
+    union = " UNION ALL ".join(selects)
+    # Only our own table's and columns' names are formatted in; values are parameters.
+    table = quote(Rollup._meta.db_table)
+    sql = f"WITH {', '.join(tables)} INSERT INTO {table} ({rollup}) {union}"
+    return sql, params + select_params
