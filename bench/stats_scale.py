@@ -30,11 +30,11 @@ count over --raw-repeat), the large/small ratio of each page, the raw/rollup
 ratio, the rollup rows per dimension and how many hits each row stands for.
 
 --large-db uses an existing, already seeded database for the large side
-instead of seeding one (it is migrated and its rollups rebuilt at the pinned
-instant, never dropped; its hits keep the times they were seeded with, so pass
-the --midnight it was seeded for). The scratch
-databases are named --prefix + small/large and dropped at the end unless
---keep is given.
+instead of seeding one: it is migrated and its rollups rebuilt at the pinned
+instant (unless --reuse-rollups says the code under test built them there),
+and never dropped; its hits keep the times they were seeded with, so pass the
+--midnight it was seeded for. The scratch databases are named --prefix +
+small/large and dropped at the end unless --keep is given.
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--raw-repeat", type=int, default=3, help="Rounds of the raw count.")
     parser.add_argument("--large-db", help="An existing seeded database for the large side.")
+    parser.add_argument(
+        "--reuse-rollups",
+        action="store_true",
+        help="With --large-db: keep its rollups (built by this code at this --midnight).",
+    )
     parser.add_argument(
         "--midnight",
         type=dt.date.fromisoformat,
@@ -144,7 +149,9 @@ def _run(args: argparse.Namespace) -> None:
         call_command("migrate", database=alias, verbosity=0)
         with override_settings(LAMBDACTR_DATABASE=alias):
             started = time.perf_counter()
-            if alias == "large" and args.large_db:
+            if alias == "large" and args.large_db and args.reuse_rollups:
+                print("large: kept the existing database's rollups (--reuse-rollups)")
+            elif alias == "large" and args.large_db:
                 # The rollups of the code under test, counted at the pinned instant.
                 call_command("lambdactr_rollup", rebuild=True, stdout=quiet)
                 print(f"large: rebuilt the existing database's rollups in {_since(started):.0f} ms")

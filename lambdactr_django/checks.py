@@ -15,6 +15,7 @@ from lambdactr_django.beacon.embed import is_base_url
 from lambdactr_django.checks_api import API_CHECKS
 from lambdactr_django.checks_dimensions import DIMENSION_CHECKS
 from lambdactr_django.checks_ingest import INGEST_CHECKS
+from lambdactr_django.checks_rollups import ROLLUP_CHECKS
 from lambdactr_django.checks_security import SECURITY_CHECKS
 from lambdactr_django.conf import conf
 
@@ -359,38 +360,6 @@ def _check_router() -> list[CheckMessage]:
     ]
 
 
-def _check_rollup_keep() -> list[CheckMessage]:
-    value = conf.ROLLUP_KEEP
-    if isinstance(value, int) and not isinstance(value, bool) and value >= ROLLUP_KEEP_MIN:
-        return []
-    return [
-        Error(
-            f"LAMBDACTR_ROLLUP_KEEP should be an integer of at least {ROLLUP_KEEP_MIN}, "
-            f"not {value!r}.",
-            hint="Fewer kept values would leave the top ten of a day mostly to estimates.",
-            id="lambdactr_django.E401",
-        )
-    ]
-
-
-# The statistics' top lists have ten rows.
-ROLLUP_KEEP_MIN = 10
-
-
-def _check_rollup_keep_bots() -> list[CheckMessage]:
-    value = conf.ROLLUP_KEEP_BOTS
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return []
-    return [
-        Error(
-            f"LAMBDACTR_ROLLUP_KEEP_BOTS should be an integer of at least 1, not {value!r}.",
-            hint="It is how many pages, browsers, ... of bots and prefetches a day's "
-            "rollups keep one by one; the rest are counted together.",
-            id="lambdactr_django.E402",
-        )
-    ]
-
-
 # Ids are stable and never reused.
 _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_base_url,
@@ -413,8 +382,7 @@ _SETTING_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_buffer_seconds,
     _check_rate_limit,
     _check_rate_limit_cache,
-    _check_rollup_keep,
-    _check_rollup_keep_bots,
+    *ROLLUP_CHECKS,
     _alias_check("DATABASE", "lambdactr_django.E201"),
     _alias_check("BEACON_DATABASE", "lambdactr_django.E202"),
     _check_old_beacon_database_name,

@@ -129,7 +129,7 @@ def test_only_the_store_database_module_writes_hits() -> None:
         if any(word in path.read_text() for word in ("INSERT INTO", "cursor.copy(", "COPY {"))
     }
     # The rollups insert their own table, never a hit.
-    assert writers == {"lambdactr_django.store.database", "lambdactr_django.stats.rollups"}
+    assert writers == {"lambdactr_django.store.database", "lambdactr_django.stats.rollup_sql"}
 
 
 def test_the_architecture_page_names_every_module() -> None:

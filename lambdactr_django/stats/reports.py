@@ -21,9 +21,9 @@ from django.db.models.functions import TruncDate
 from lambdactr_django import days
 from lambdactr_django.hits import Kind
 from lambdactr_django.models import HeaderHit, Rollup
-from lambdactr_django.stats import dimensions, merge, rollups
+from lambdactr_django.stats import coverage, dimensions, merge, rollups
 from lambdactr_django.stats.results import Day, Report, Row
-from lambdactr_django.stats.selection import select, uncovered
+from lambdactr_django.stats.selection import select
 from lambdactr_django.stats.traffic import Traffic, class_counts, of_traffic
 
 TOP_ROWS = 10
@@ -105,64 +105,16 @@ def _rolled_counts(
     traffic: str,
     limit: int,
 ) -> _Counts:
-    # Sealed days and the rolled-up part of the others are read from Rollup,
-    # the hits of the rest (today's current hour, days not rolled) raw.
-    covered = [(days.start_of(first), days.start_of(last + _ONE_DAY)) for first, last in runs]
-    covered += [(days.start_of(day), until) for day, until in partial.items()]
-    raw = select(site, None, None, kind, verified).order_by().filter(uncovered(covered, start, end))
-    using = raw.db
-    # Whole months inside the range are read from their month rows where they
-    # have them; the per-day series always from the days' rows.
-    months = rollups.rolled_months(rollups.sealed_months(runs, start, end), using=using)
-    daily = Q(period=rollups.DAY, day__in=sorted(partial))
-    for first, last in runs:
-        daily |= Q(period=rollups.DAY, day__gte=first, day__lte=last)
-    listed = Q(period=rollups.DAY, day__in=sorted(partial))
-    for first, last in _without_months(runs, months):
-        listed |= Q(period=rollups.DAY, day__gte=first, day__lte=last)
-    if months:
-        listed |= Q(period=rollups.MONTH, day__in=months)
-    chosen = Rollup.objects.using(using).all()
-    for name, value in (("site", site), ("verified", verified)):
-        if value is not None:
-            chosen = chosen.filter(**{name: value})
-    # A page with no heavy rollup row has at most merge.HEAVY - 1 views in
-    # each row: one per rolled day or month, traffic class and signature counted.
-    day_count = sum((last - first).days + 1 for first, last in _without_months(runs, months))
-    rows_per_page = (
-        (day_count + len(months) + len(partial))
-        * (1 if traffic != Traffic.ALL else len(Traffic.CLASSES))
-        * (1 if verified is not None else 2)
-    )
+    parts = coverage.parts(runs, partial, site, start, end, kind, verified, traffic)
     return _Counts(
-        raw,
-        chosen.filter(listed),
+        parts.raw,
+        parts.listed,
         traffic,
         limit,
-        page_bound=(merge.HEAVY - 1) * rows_per_page,
-        daily=chosen.filter(daily),
+        page_bound=parts.page_bound,
+        daily=parts.daily,
         kind=kind,
     )
-
-
-def _without_months(
-    runs: list[tuple[dt.date, dt.date]], months: list[dt.date]
-) -> list[tuple[dt.date, dt.date]]:
-    """``runs`` of days less the whole ``months`` (first days) inside them."""
-    left = list(runs)
-    for month in months:
-        first, last = rollups.month_days(month)
-        split = []
-        for low, high in left:
-            if last < low or high < first:
-                split.append((low, high))
-                continue
-            if low < first:
-                split.append((low, first - _ONE_DAY))
-            if last < high:
-                split.append((last + _ONE_DAY, high))
-        left = split
-    return left
 
 
 _ONE_DAY = dt.timedelta(days=1)

@@ -1,0 +1,47 @@
+"""System checks of the rollups' settings (docs/statistics.md). Ids E4xx."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.checks import CheckMessage, Error
+
+from lambdactr_django.conf import conf
+
+
+def _check_rollup_keep() -> list[CheckMessage]:
+    value = conf.ROLLUP_KEEP
+    if isinstance(value, int) and not isinstance(value, bool) and value >= ROLLUP_KEEP_MIN:
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_ROLLUP_KEEP should be an integer of at least {ROLLUP_KEEP_MIN}, "
+            f"not {value!r}.",
+            hint="Fewer kept values would leave the top ten of a day mostly to estimates.",
+            id="lambdactr_django.E401",
+        )
+    ]
+
+
+# The statistics' top lists have ten rows.
+ROLLUP_KEEP_MIN = 10
+
+
+def _check_rollup_keep_bots() -> list[CheckMessage]:
+    value = conf.ROLLUP_KEEP_BOTS
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_ROLLUP_KEEP_BOTS should be an integer of at least 1, not {value!r}.",
+            hint="It is how many pages, browsers, ... of bots and prefetches a day's "
+            "rollups keep one by one; the rest are counted together.",
+            id="lambdactr_django.E402",
+        )
+    ]
+
+
+ROLLUP_CHECKS: list[Callable[[], list[CheckMessage]]] = [
+    _check_rollup_keep,
+    _check_rollup_keep_bots,
+]
