@@ -352,6 +352,20 @@ def _forget_months(days: Iterable[dt.date], using: str | None = None) -> None:
             Rollup.objects.using(using).filter(period=MONTH, day__in=batch).delete()
 
 
+def tidy(*, vacuum: bool = False) -> None:
+    """Fresh planner statistics of the rollup table on PostgreSQL, and with
+    ``vacuum`` the space of deleted rows back: call after rolling many days.
+    The statistics' plans depend on it (at 10 million hits, right after a
+    rebuild, a month's lists took 80-100 ms a query instead of 10)."""
+    using = alias()
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    table = connection.ops.quote_name(Rollup._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{'VACUUM (ANALYZE)' if vacuum else 'ANALYZE'} {table}")
+
+
 def forget_all() -> None:
     using = alias()
     with transaction.atomic(using=using):

@@ -8,6 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from lambdactr_django import days
 from lambdactr_django.stats import rollups
 
+# Days (or months) rolled in one run after which the table's statistics are refreshed.
+TIDY_AFTER = 7
+
 
 class Command(BaseCommand):
     help = (
@@ -54,6 +57,8 @@ class Command(BaseCommand):
             rollups.roll(todo, self._progress)
             today = rollups.roll_hours()
             months = rollups.roll_months(start)
+            if options["rebuild"] or len(todo) + months > TIDY_AFTER:
+                rollups.tidy(vacuum=bool(options["rebuild"]))
         except KeyboardInterrupt:
             raise CommandError(
                 "Interrupted; the days rolled up so far stay. Run again to go on."

@@ -105,6 +105,7 @@ class Command(BaseCommand):
                 [first + dt.timedelta(days=n) for n in range(count)], self._rolled
             )
             rollups.roll_months(first)
+            rollups.tidy()
         except KeyboardInterrupt:
             raise CommandError(
                 "Interrupted while rolling up: the hits stay, and the days not rolled up yet "
