@@ -117,6 +117,23 @@ def _insert_once(row: HeaderHit, alias: str) -> None:
             insert_row(row, alias)
 
 
+def try_insert(row: HeaderHit, *, keep_connection: bool = True) -> None:
+    """Connect and send ``insert``'s statement for ``row``, then roll it back: a
+    worker's warm-up. Nothing is stored; raises what the database raises."""
+    alias = beacon_alias()
+    connection = connections[alias]
+    try:
+        with transaction.atomic(using=alias):
+            _insert_once(row, alias)
+            transaction.set_rollback(True, using=alias)
+    except BaseException:
+        # Whatever state it is in, the first hit starts from a new connection.
+        connection.close()
+        raise
+    if not keep_connection:
+        connection.close()
+
+
 def _usable(alias: str) -> bool:
     connection = connections[alias]
     return connection.connection is not None and connection.is_usable()
