@@ -50,7 +50,7 @@ def warm_up() -> None:
     """Build now what the first ``save()`` of a process would: the INSERT and a row's
     values. Nothing is written, no connection opened, no thread started."""
     database.prepare(
-        rows.new_row(Hit(site="", path="", referrer="", verified=False, user_agent=""))
+        rows.new_values(Hit(site="", path="", referrer="", verified=False, user_agent=""))
     )
     if ingest.enabled():
         # Imports redis-py and builds the client; it connects on the first hit.
@@ -71,7 +71,7 @@ def warm_up_worker(*, keep_connection: bool = True) -> None:
     elif buffer.enabled():
         buffer.warm_up()
     else:
-        row = rows.new_row(Hit(site="", path="", referrer="", verified=False, user_agent=""))
-        database.try_insert(row, keep_connection=keep_connection)
+        values = rows.new_values(Hit(site="", path="", referrer="", verified=False, user_agent=""))
+        database.try_insert(values, keep_connection=keep_connection)
         # What the first stored hit would do: look for hits of an outage.
         replay.replay_if_due()
