@@ -68,3 +68,30 @@ def test_raw_columns_match_save(stored_text):
         return re.sub(r"datetime\.datetime\([^)]*\)\)?|'\d{4}-\d\d-\d\d[ T][\d:.]+'", "WHEN", text)
 
     assert shape(fast) == shape(slow)
+
+
+@pytest.mark.django_db
+def test_an_execute_wrapper_sees_the_insert() -> None:
+    # Instrumentation (Sentry, the debug toolbar) hooks Django's cursor: the
+    # insert goes through it whenever something does.
+    seen: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql.split(" ", 1)[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        insert_row(rows.new_values(HIT), connection.alias)
+
+    assert seen == ["INSERT"]
+    assert HeaderHit.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_gets_a_cursor_of_its_own() -> None:
+    insert_row(rows.new_values(HIT), connection.alias)
+    # A restart, CONN_MAX_AGE: the kept cursor belongs to the closed connection.
+    connection.close()
+    insert_row(rows.new_values(HIT), connection.alias)
+
+    assert HeaderHit.objects.count() == 2
