@@ -521,6 +521,9 @@ def gunicorn(
         "-m",
         "gunicorn",
         "example_project.wsgi",
+        # The example's settings: its workers warm up before their first request.
+        "--config",
+        "python:example_project.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -1037,10 +1040,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "mode": run.mode,
                             "summary": summary(run),
                             "cold_starts": [
-                                {**asdict(start), "ratio": start.ratio} for start in run.cold_starts
+                                {
+                                    **asdict(start),
+                                    "ratio": start.ratio,
+                                    "paused_ratio": start.paused_ratio,
+                                }
+                                for start in run.cold_starts
                             ],
                             "plain_cold_starts": [
-                                {**asdict(start), "ratio": start.ratio}
+                                {
+                                    **asdict(start),
+                                    "ratio": start.ratio,
+                                    "paused_ratio": start.paused_ratio,
+                                }
                                 for start in run.plain_cold_starts
                             ],
                             "rounds": [

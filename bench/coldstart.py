@@ -20,6 +20,10 @@ from pathlib import Path
 
 READY_CONFIG = Path(__file__).resolve().parent / "gunicorn_ready.py"
 STEADY_REQUESTS = 200
+# The wait between the worker saying it is ready and the first request, and
+# before each paused one.
+PAUSE_SECONDS = 0.2
+PAUSED_REQUESTS = 5
 
 
 @dataclass
@@ -27,10 +31,16 @@ class ColdStart:
     first_ms: float
     steady_p50_ms: float
     boot_seconds: float
+    # The median of the requests sent after a pause, on the same warm worker.
+    paused_ms: float = 0.0
 
     @property
     def ratio(self) -> float:
         return self.first_ms / self.steady_p50_ms if self.steady_p50_ms else 0.0
+
+    @property
+    def paused_ratio(self) -> float:
+        return self.first_ms / self.paused_ms if self.paused_ms else 0.0
 
 
 def timed_get(port: int, target: str, headers: dict[str, str]) -> float:
@@ -84,9 +94,13 @@ def measure(
             time.sleep(0.02)
         boot = time.monotonic() - started
         # post_worker_init runs just before the worker's accept loop.
-        time.sleep(0.2)
+        time.sleep(PAUSE_SECONDS)
         first = timed_get(port, target, headers)
         steady = [timed_get(port, target, headers) for _ in range(STEADY_REQUESTS)]
+        paused = []
+        for _ in range(PAUSED_REQUESTS):
+            time.sleep(PAUSE_SECONDS)
+            paused.append(timed_get(port, target, headers))
     finally:
         process.terminate()
         try:
@@ -94,16 +108,27 @@ def measure(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-    return ColdStart(first_ms=first, steady_p50_ms=statistics.median(steady), boot_seconds=boot)
+    return ColdStart(
+        first_ms=first,
+        steady_p50_ms=statistics.median(steady),
+        boot_seconds=boot,
+        paused_ms=statistics.median(paused),
+    )
 
 
 def summary_line(label: str, starts: list[ColdStart]) -> str:
     ratios = [start.ratio for start in starts]
     firsts = [start.first_ms for start in starts]
     steady = [start.steady_p50_ms for start in starts]
+    paused = [start.paused_ms for start in starts]
+    paused_ratios = [start.paused_ratio for start in starts]
     return (
         f"{label}: cold start over {len(starts)} boot(s): first request "
         f"{statistics.median(firsts):.2f} ms ({min(firsts):.2f} to {max(firsts):.2f}), "
         f"steady p50 {statistics.median(steady):.2f} ms, first/p50 "
-        f"{statistics.median(ratios):.2f} ({min(ratios):.2f} to {max(ratios):.2f}); target <= 2"
+        f"{statistics.median(ratios):.2f} ({min(ratios):.2f} to {max(ratios):.2f}); target <= 2; "
+        f"after a {PAUSE_SECONDS:g} s pause on the warm worker "
+        f"{statistics.median(paused):.2f} ms, first/paused "
+        f"{statistics.median(paused_ratios):.2f} "
+        f"({min(paused_ratios):.2f} to {max(paused_ratios):.2f})"
     )

@@ -23,10 +23,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lambdactr_django.hits import Hit
-from lambdactr_django.store import buffer, database, durable, history, ingest, rows
+from lambdactr_django.store import buffer, database, durable, history, ingest, replay, rows
 from lambdactr_django.store.history import Dated
 
-__all__ = ["Dated", "save", "save_dated", "warm_up"]
+__all__ = ["Dated", "save", "save_dated", "warm_up", "warm_up_worker"]
 
 
 def save(hit: Hit) -> None:
@@ -50,8 +50,28 @@ def warm_up() -> None:
     """Build now what the first ``save()`` of a process would: the INSERT and a row's
     values. Nothing is written, no connection opened, no thread started."""
     database.prepare(
-        rows.new_row(Hit(site="", path="", referrer="", verified=False, user_agent=""))
+        rows.new_values(Hit(site="", path="", referrer="", verified=False, user_agent=""))
     )
     if ingest.enabled():
         # Imports redis-py and builds the client; it connects on the first hit.
         ingest.warm_up()
+
+
+def warm_up_worker(*, keep_connection: bool = True) -> None:
+    """In a worker process before its first hit: open what ``save()`` would open then.
+
+    Durable: connect to the beacon's database and send its INSERT once, rolled
+    back, so that the server has read the table and its indexes (nothing is
+    stored); the connection is kept for this thread's first hit unless
+    ``keep_connection`` is False. Buffered: start the flusher thread and open
+    the journal. Broker: connect to it. Raises what connecting raises.
+    """
+    if ingest.enabled():
+        ingest.warm_up(connect=True)
+    elif buffer.enabled():
+        buffer.warm_up()
+    else:
+        values = rows.new_values(Hit(site="", path="", referrer="", verified=False, user_agent=""))
+        database.try_insert(values, keep_connection=keep_connection)
+        # What the first stored hit would do: look for hits of an outage.
+        replay.replay_if_due()

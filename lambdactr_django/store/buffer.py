@@ -110,6 +110,14 @@ def _append(values: Record) -> bool:
     return True
 
 
+def warm_up() -> None:
+    """Start this process's flusher thread and open its journal, before the first hit."""
+    state = _current()
+    with state.lock:
+        if state.journal is None:
+            _open_journal(state)
+
+
 def _batch_bytes() -> int:
     # Flushed well before a small LAMBDACTR_SPOOL_MAX_BYTES could drop hits.
     return min(MAX_BATCH_BYTES, conf.SPOOL_MAX_BYTES // 4)

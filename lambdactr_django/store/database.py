@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import (
     IntegrityError,
-    InterfaceError,
-    OperationalError,
     connections,
+    models,
     router,
     transaction,
 )
@@ -33,34 +32,21 @@ from lambdactr_django.conf import conf
 from lambdactr_django.hits import COLUMNS
 from lambdactr_django.models import HeaderHit, column_of
 from lambdactr_django.store import sqlite_writers
+from lambdactr_django.store.limits import STATEMENT_TIMEOUT as STATEMENT_TIMEOUT
+from lambdactr_django.store.limits import UNAVAILABLE as UNAVAILABLE
+from lambdactr_django.store.limits import batch_timeout as batch_timeout
+from lambdactr_django.store.limits import limit_statement_time
+from lambdactr_django.store.limits import sends_several_statements as sends_several_statements
+from lambdactr_django.store.limits import timeout_ms as timeout_ms
+from lambdactr_django.store.limits import unavailable as unavailable
 from lambdactr_django.store.rows import Record, row_of
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Field
 
-# Errors that say "the database is not there right now", as opposed to "this
-# row can never be stored". A statement timeout is one of them to Django, yet it
-# may say "this batch is too big for the time allowed": see ``unavailable``.
-UNAVAILABLE = (OperationalError, InterfaceError)
-# PostgreSQL's query_canceled: statement_timeout fired (or someone cancelled).
-STATEMENT_TIMEOUT = "57014"
 # The temporary table a month's rows wait in while their partition is made.
 MOVING = "lambdactr_moving"
-
-
-def unavailable(error: BaseException) -> bool:
-    """True when ``error`` means "try again later": the database is down, unreachable
-    or busy (a lock wait timed out). False for a statement that ran out of time on
-    its own, which only a smaller batch can cure, and for a refused row."""
-    if not isinstance(error, UNAVAILABLE):
-        return False
-    return getattr(error.__cause__, "sqlstate", None) != STATEMENT_TIMEOUT
-
-
-def batch_timeout() -> float:
-    """The time one batch of the replay or the flusher may take: not the beacon's."""
-    return float(max(conf.REPLAY_TIMEOUT, conf.DB_TIMEOUT))
 
 
 def beacon_alias() -> str:
@@ -71,8 +57,8 @@ def beacon_alias() -> str:
     return conf.BEACON_DATABASE or router.db_for_write(HeaderHit) or "default"
 
 
-def insert(row: HeaderHit) -> None:
-    """Insert one new row, committed before this returns."""
+def insert(values: Record) -> None:
+    """Insert one new row (``rows.new_values``), committed before this returns."""
     alias = beacon_alias()
     connection = connections[alias]
     # A connection kept from an earlier request: Django would check it with a
@@ -83,7 +69,7 @@ def insert(row: HeaderHit) -> None:
     if kept:
         connection.health_check_done = True  # type: ignore[attr-defined]
     try:
-        _insert_once(row, alias)
+        _insert_once(values, alias)
     except UNAVAILABLE:
         if not kept or _usable(alias):
             # The database, not this connection, is the trouble: spool.
@@ -92,10 +78,10 @@ def insert(row: HeaderHit) -> None:
         # connection. Ignoring a stored UUID, in case the first attempt was
         # committed after all.
         connection.close()
-        insert_new([row])
+        insert_new([HeaderHit(**values)])
 
 
-def _insert_once(row: HeaderHit, alias: str) -> None:
+def _insert_once(values: Record, alias: str) -> None:
     connection = connections[alias]
     if connection.vendor != "postgresql":
         # One statement in autocommit: the wait for its turn and SQLite's own
@@ -105,15 +91,31 @@ def _insert_once(row: HeaderHit, alias: str) -> None:
             sqlite_writers.turn(connection, conf.DB_TIMEOUT),
             sqlite_writers.busy_wait_until(connection, deadline),
         ):
-            insert_row(row, alias)
+            insert_row(values, alias)
     elif sends_several_statements(connection):
         # One round trip: PostgreSQL runs a query of several statements as one
         # implicit transaction, and SET LOCAL ends with it.
-        insert_row(row, alias, before=f"SET LOCAL statement_timeout = {timeout_ms()}")
+        insert_row(values, alias, before=f"SET LOCAL statement_timeout = {timeout_ms()}")
     else:
         with transaction.atomic(using=alias):
             limit_statement_time(alias)
-            insert_row(row, alias)
+            insert_row(values, alias)
+
+
+def try_insert(values: Record, *, keep_connection: bool = True) -> None:
+    """Connect and send ``insert``'s statement, then roll it back: a worker's
+    warm-up. Nothing is stored; raises what the database raises."""
+    connection = connections[beacon_alias()]
+    try:
+        with transaction.atomic(using=connection.alias):
+            _insert_once(values, connection.alias)
+            transaction.set_rollback(True, using=connection.alias)
+    except BaseException:
+        # Whatever state it is in, the first hit starts from a new connection.
+        connection.close()
+        raise
+    if not keep_connection:
+        connection.close()
 
 
 def _usable(alias: str) -> bool:
@@ -149,34 +151,18 @@ def insert_new(rows: Sequence[HeaderHit], *, batch: bool = False, alias: str | N
     return inserted
 
 
-def limit_statement_time(alias: str, *, batch: bool = False) -> None:
-    # A hung database must not hold a worker for longer than this. The connect
-    # timeout is the database's own OPTIONS (check lambdactr_django.W102).
-    connection = connections[alias]
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        if not batch:
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(timeout_ms())])
-            return
-        # A batch gets longer to run, but no longer to wait for a lock: a lock
-        # wait is "busy, come back later" (lock_timeout, 55P03), never taken
-        # for a batch too big (statement_timeout, 57014), which is split.
-        cursor.execute(
-            "SELECT set_config('statement_timeout', %s, true), "
-            "set_config('lock_timeout', %s, true)",
-            [str(timeout_ms(batch_timeout())), str(timeout_ms())],
-        )
+# Fields whose get_db_prep_save() gives back a str or bool as it is: their
+# values skip it. Exactly these classes, not subclasses that may convert.
+_AS_THEY_ARE = (models.CharField, models.TextField, models.BooleanField)
+_PLAIN_VALUES = (str, bool)
+
+# Per alias: the INSERT, and each column's name, field, and whether a plain
+# value goes as it is.
+_Plan = list[tuple[str, "Field[Any, Any]", bool]]
+_statements: dict[str, tuple[str, _Plan]] = {}
 
 
-def timeout_ms(seconds: float | None = None) -> int:
-    return max(1, int((conf.DB_TIMEOUT if seconds is None else seconds) * 1000))
-
-
-_statements: dict[str, tuple[str, list[Field[Any, Any]]]] = {}
-
-
-def _statement(alias: str) -> tuple[str, list[Field[Any, Any]]]:
+def _statement(alias: str) -> tuple[str, _Plan]:
     cached = _statements.get(alias)
     if cached is None:
         quote = connections[alias].ops.quote_name
@@ -186,43 +172,61 @@ def _statement(alias: str) -> tuple[str, list[Field[Any, Any]]]:
         # Names from the model, quoted by the backend; values go as parameters.
         table = quote(HeaderHit._meta.db_table)
         sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-        cached = _statements[alias] = (sql, fields)
+        plan = [(f.attname, f, type(f) in _AS_THEY_ARE) for f in fields]
+        cached = _statements[alias] = (sql, plan)
     return cached
 
 
-def prepare(row: HeaderHit) -> None:
-    """Build the beacon's INSERT and convert ``row``'s values, without sending them."""
-    alias = beacon_alias()
-    _parameters(row, alias)
+def prepare(values: Record) -> None:
+    """Build the beacon's INSERT and convert ``values``, without sending them."""
+    _parameters(values, beacon_alias())
 
 
-def _parameters(row: HeaderHit, alias: str) -> list[Any]:
-    _sql, fields = _statement(alias)
+def _parameters(values: Record, alias: str) -> list[Any]:
+    # Each value as its field would convert it for this database (a UUID, a
+    # time, the headers' JSON); the texts and flags need no conversion.
+    _sql, plan = _statement(alias)
     connection = connections[alias]
-    return [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+    params = []
+    for name, field, plain in plan:
+        value = values[name]
+        if not (plain and type(value) in _PLAIN_VALUES):
+            value = field.get_db_prep_save(value, connection)
+        params.append(value)
+    return params
 
 
-def insert_row(row: HeaderHit, alias: str, *, before: str = "") -> None:
-    """INSERT ``row`` (a new, unsaved instance with its key set) on ``alias``.
+def insert_row(values: Record, alias: str, *, before: str = "") -> None:
+    """INSERT a new row, as its columns' values with its key set, on ``alias``.
 
     ``before``, a statement without parameters, is sent with the INSERT in the
     same round trip; only where ``sends_several_statements`` says so.
     """
-    sql, _fields = _statement(alias)
-    params = _parameters(row, alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(f"{before}; {sql}" if before else sql, params)
+    sql, _plan = _statement(alias)
+    params = _parameters(values, alias)
+    connection = connections[alias]
+    if connection.queries_logged or connection.execute_wrappers:
+        # Seen by whatever watches Django's queries (assertNumQueries, the
+        # debug toolbar, an execute_wrapper): through its cursor, as any query.
+        with connection.cursor() as cursor:
+            cursor.execute(f"{before}; {sql}" if before else sql, params)
+        return
+    # Else one cursor per connection, kept, and Django's checks without its
+    # wrapper of a new cursor per hit, which costs more than it does here.
+    connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        _cursor(connection).execute(f"{before}; {sql}" if before else sql, params)
 
 
-def sends_several_statements(connection: BaseDatabaseWrapper) -> bool:
-    """True when one ``execute()`` may hold several statements: PostgreSQL with
-    Django's default client-side binding, which sends them as one simple query."""
-    # Server-side binding (OPTIONS "server_side_binding", psycopg 3) sends one
-    # statement per execute(), as the extended protocol requires.
-    return (
-        connection.vendor == "postgresql"
-        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
-    )
+def _cursor(connection: BaseDatabaseWrapper) -> Any:
+    kept = getattr(connection, "_lambdactr_cursor", None)
+    if kept is None or kept[0] is not connection.connection:
+        kept = (connection.connection, connection.create_cursor())
+        connection._lambdactr_cursor = kept  # type: ignore[attr-defined]
+    return kept[1]
 
 
 def copy_records(records: Sequence[Record], alias: str) -> int:

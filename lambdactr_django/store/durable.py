@@ -11,6 +11,7 @@ import logging
 from django.db import DatabaseError
 
 from lambdactr_django.hits import Hit
+from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import database, replay, rows, spool
 
 logger = logging.getLogger(__name__)
@@ -18,12 +19,13 @@ logger = logging.getLogger(__name__)
 
 def save(hit: Hit) -> None:
     """Store ``hit``; spool it if the database is unavailable."""
-    row = rows.new_row(hit)
+    values = rows.new_values(hit)
     try:
-        database.insert(row)
+        database.insert(values)
     except database.UNAVAILABLE as error:
         logger.debug("lambdactr: insert failed: %s", error)
-        if spool.append([row]):
+        # A model instance only now: the spool keeps rows.
+        if spool.append([HeaderHit(**values)]):
             spool.spooled.add()
         replay.check_soon()
         return

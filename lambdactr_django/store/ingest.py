@@ -98,8 +98,12 @@ def _current() -> _Producer:
         return _producer
 
 
-def warm_up() -> None:
-    _current()
+def warm_up(*, connect: bool = False) -> None:
+    """Build the client; ``connect``: also open its connection and load the script."""
+    state = _current()
+    if connect:
+        state.client.ping()
+        state.client.script_load(ADD_IF_ROOM)
 
 
 def save(hit: Hit) -> None:

@@ -34,6 +34,14 @@ def new_row(hit: Hit) -> HeaderHit:
     return HeaderHit(id=uuid7(), created_at=timezone.now(), **dataclasses.asdict(hit))
 
 
+def new_values(hit: Hit) -> Record:
+    """``hit``'s new row as its columns' values, its key (a UUID) and time (a
+    datetime) made now: what the durable INSERT sends, without a model instance."""
+    values: Record = {"id": uuid7(), "created_at": timezone.now()}
+    values.update(zip(HIT_FIELDS, _hit_values(hit), strict=True))
+    return values
+
+
 def new_record(hit: Hit) -> Record:
     """``hit``'s new row as a record, its key and time made now, as ``new_row``'s."""
     # No model instance on the buffered request path: building one costs more

@@ -227,11 +227,12 @@ def test_without_a_spool_a_lost_hit_is_logged(
 
 def test_a_spooled_row_matches_a_directly_stored_one(spool_dir: Path) -> None:
     hit = capture(RequestFactory().get("/ctr/s.css", HTTP_REFERER="https://blog.example/p/"))
-    direct = rows.new_row(hit)
-    database.insert(direct)
+    values = rows.new_values(hit)
+    database.insert(values)
     spool.append([rows.new_row(hit)])
     replay.replay()
 
+    direct = HeaderHit.objects.get(id=values["id"])
     replayed = HeaderHit.objects.exclude(id=direct.id).get()
     columns = [f.attname for f in HeaderHit._meta.concrete_fields if f.attname != "id"]
     columns.remove("created_at")
