@@ -130,14 +130,28 @@ def _date(value: str | None) -> dt.date | None:
     return days.clamp(day) if day is not None else None
 
 
+# Set on a request whose change list is built for its queryset alone (the hit
+# list's filtered_hits): its filters offer no choices, which nobody sees, and
+# read no latest hits for them.
+QUERYSET_ONLY = "_lambdactr_queryset_only"
+
+
+def offers_choices(request: HttpRequest) -> bool:
+    return not getattr(request, QUERYSET_ONLY, False)
+
+
 class SiteFilter(admin.SimpleListFilter):
     title = "site"
     parameter_name = "site"
     max_sites = 100
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        sites = recent_values(HeaderHit.objects.all(), "site", [self.value()])[: self.max_sites]
-        return [(site, site or "(unknown)") for site in sites]
+        if not offers_choices(request):
+            # The chosen site alone: a filter without choices filters nothing.
+            sites = [] if self.value() is None else [str(self.value())]
+        else:
+            sites = recent_values(HeaderHit.objects.all(), "site", [self.value()])
+        return [(site, site or "(unknown)") for site in sites[: self.max_sites]]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
         if self.value() is None:
@@ -176,9 +190,14 @@ class RecentValuesFilter(admin.AllValuesFieldListFilter):
     ) -> None:
         super().__init__(field, request, params, model, model_admin, field_path)
         # Django's own filter keeps a queryset here; its template takes a list the same.
-        self.lookup_choices = recent_values(  # type: ignore[assignment]
-            model_admin.get_queryset(request), field.name, list(self.lookup_val or [])
+        choices = (
+            recent_values(
+                model_admin.get_queryset(request), field.name, list(self.lookup_val or [])
+            )
+            if offers_choices(request)
+            else []
         )
+        self.lookup_choices = choices  # type: ignore[assignment]
 
 
 class ExternalReferrerFilter(admin.SimpleListFilter):

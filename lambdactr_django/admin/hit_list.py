@@ -20,6 +20,7 @@ from lambdactr_django import days, stats
 from lambdactr_django.admin.export import export_view
 from lambdactr_django.admin.filters import (
     LOOKUP_PARAMETERS,
+    QUERYSET_ONLY,
     DateFilter,
     ExternalReferrerFilter,
     RecentValuesFilter,
@@ -34,9 +35,6 @@ from lambdactr_django.admin.statistics import statistics_view
 from lambdactr_django.hits import COLUMNS
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.stats import rollups
-
-# A request attribute: filtered_hits' change list, for its queryset alone.
-_QUERYSET_ONLY = "_lambdactr_queryset_only"
 
 
 class QuerysetOnly(ChangeList):
@@ -188,12 +186,12 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             query = request.GET.copy()
             query.update(overrides)
             request.GET = query  # type: ignore[assignment]
-        setattr(request, _QUERYSET_ONLY, True)
+        setattr(request, QUERYSET_ONLY, True)
         hits: QuerySet[HeaderHit] = self.get_changelist_instance(request).queryset
         return hits
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        if getattr(request, _QUERYSET_ONLY, False):
+        if getattr(request, QUERYSET_ONLY, False):
             return QuerysetOnly
         return super().get_changelist(request, **kwargs)
 

@@ -78,6 +78,14 @@ def test_the_note_keeps_the_other_filters(admin_client: Client) -> None:
     assert "site=other.example" in _show_all(note)
 
 
+def test_a_searched_note_keeps_the_site(admin_client: Client) -> None:
+    # Counted from the hits the list's filters select (the rollups hold no searches).
+    _traffic()
+    make_hit(site="other.example", path="/other-bot/", is_bot=True, bot_reason="crawler")
+    note = _note(admin_client.get(CHANGELIST, {"site": "other.example", "q": "bot"}))
+    assert note.startswith("Not shown: 1 bot hit (Traffic filter).")
+
+
 def test_no_note_when_nothing_is_left_out(admin_client: Client) -> None:
     make_hit(path="/person/")
     assert 'class="lambdactr-hidden"' not in admin_client.get(CHANGELIST).content.decode()
