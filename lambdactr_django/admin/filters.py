@@ -150,7 +150,7 @@ class SiteFilter(admin.SimpleListFilter):
             # The chosen site alone: a filter without choices filters nothing.
             sites = [] if self.value() is None else [str(self.value())]
         else:
-            sites = recent_values(HeaderHit.objects.all(), "site", [self.value()])
+            sites = recent_values_for(request, "site", [self.value()])
         return [(site, site or "(unknown)") for site in sites[: self.max_sites]]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
@@ -176,6 +176,31 @@ def recent_values(
     return sorted(values)
 
 
+# The columns whose filters list the latest hits' values, read together once a
+# request: the latest hits are scattered over the table, and at 10 million hits
+# each pass over them read 10,000 pages (40-200 ms).
+RECENT_COLUMNS = ("site", "browser", "os")
+_RECENT = "_lambdactr_recent_values"
+
+
+def recent_values_for(
+    request: HttpRequest, column: str, chosen: list[str | None] | None = None
+) -> list[str]:
+    """``recent_values`` of every hit for this request's filter of ``column``."""
+    if column not in RECENT_COLUMNS:
+        return recent_values(HeaderHit.objects.all(), column, chosen)
+    found: dict[str, set[str]] | None = getattr(request, _RECENT, None)
+    if found is None:
+        found = {name: set() for name in RECENT_COLUMNS}
+        latest = stats.recent(HeaderHit.objects.all(), RECENT_HITS)
+        for row in latest.values_list(*RECENT_COLUMNS).distinct().order_by():
+            for name, value in zip(RECENT_COLUMNS, row, strict=True):
+                found[name].add(value)
+        setattr(request, _RECENT, found)
+    values = found[column] | {value for value in chosen or [] if value is not None}
+    return sorted(values)
+
+
 class RecentValuesFilter(admin.AllValuesFieldListFilter):
     """Django's filter by a column's values, listing those of the latest hits only."""
 
@@ -191,9 +216,7 @@ class RecentValuesFilter(admin.AllValuesFieldListFilter):
         super().__init__(field, request, params, model, model_admin, field_path)
         # Django's own filter keeps a queryset here; its template takes a list the same.
         choices = (
-            recent_values(
-                model_admin.get_queryset(request), field.name, list(self.lookup_val or [])
-            )
+            recent_values_for(request, field.name, list(self.lookup_val or []))
             if offers_choices(request)
             else []
         )
