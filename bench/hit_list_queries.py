@@ -96,6 +96,9 @@ def _run(args: argparse.Namespace) -> None:
 
     urls = {}
     for alias in SIDES:
+        if "{site}" not in args.query:
+            urls[alias] = f"{LIST}?{args.query}"
+            continue
         top = (
             Rollup.objects.using(alias)
             .filter(dimension=rollups.DEVICE)
