@@ -130,14 +130,28 @@ def _date(value: str | None) -> dt.date | None:
     return days.clamp(day) if day is not None else None
 
 
+# Set on a request whose change list is built for its queryset alone (the hit
+# list's filtered_hits): its filters offer no choices, which nobody sees, and
+# read no latest hits for them.
+QUERYSET_ONLY = "_lambdactr_queryset_only"
+
+
+def offers_choices(request: HttpRequest) -> bool:
+    return not getattr(request, QUERYSET_ONLY, False)
+
+
 class SiteFilter(admin.SimpleListFilter):
     title = "site"
     parameter_name = "site"
     max_sites = 100
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        sites = recent_values(HeaderHit.objects.all(), "site", [self.value()])[: self.max_sites]
-        return [(site, site or "(unknown)") for site in sites]
+        if not offers_choices(request):
+            # The chosen site alone: a filter without choices filters nothing.
+            sites = [] if self.value() is None else [str(self.value())]
+        else:
+            sites = recent_values_for(request, "site", [self.value()])
+        return [(site, site or "(unknown)") for site in sites[: self.max_sites]]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[HeaderHit]) -> QuerySet[HeaderHit]:
         if self.value() is None:
@@ -162,6 +176,31 @@ def recent_values(
     return sorted(values)
 
 
+# The columns whose filters list the latest hits' values, read together once a
+# request: the latest hits are scattered over the table, and at 10 million hits
+# each pass over them read 10,000 pages (40-200 ms).
+RECENT_COLUMNS = ("site", "browser", "os")
+_RECENT = "_lambdactr_recent_values"
+
+
+def recent_values_for(
+    request: HttpRequest, column: str, chosen: list[str | None] | None = None
+) -> list[str]:
+    """``recent_values`` of every hit for this request's filter of ``column``."""
+    if column not in RECENT_COLUMNS:
+        return recent_values(HeaderHit.objects.all(), column, chosen)
+    found: dict[str, set[str]] | None = getattr(request, _RECENT, None)
+    if found is None:
+        found = {name: set() for name in RECENT_COLUMNS}
+        latest = stats.recent(HeaderHit.objects.all(), RECENT_HITS)
+        for row in latest.values_list(*RECENT_COLUMNS).distinct().order_by():
+            for name, value in zip(RECENT_COLUMNS, row, strict=True):
+                found[name].add(value)
+        setattr(request, _RECENT, found)
+    values = found[column] | {value for value in chosen or [] if value is not None}
+    return sorted(values)
+
+
 class RecentValuesFilter(admin.AllValuesFieldListFilter):
     """Django's filter by a column's values, listing those of the latest hits only."""
 
@@ -176,9 +215,12 @@ class RecentValuesFilter(admin.AllValuesFieldListFilter):
     ) -> None:
         super().__init__(field, request, params, model, model_admin, field_path)
         # Django's own filter keeps a queryset here; its template takes a list the same.
-        self.lookup_choices = recent_values(  # type: ignore[assignment]
-            model_admin.get_queryset(request), field.name, list(self.lookup_val or [])
+        choices = (
+            recent_values_for(request, field.name, list(self.lookup_val or []))
+            if offers_choices(request)
+            else []
         )
+        self.lookup_choices = choices  # type: ignore[assignment]
 
 
 class ExternalReferrerFilter(admin.SimpleListFilter):

@@ -10,9 +10,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from lambdactr_django import stats
-from lambdactr_django.admin.filters import TrafficFilter, VerifiedFilter, selection
+from lambdactr_django.admin.filters import Selection, TrafficFilter, VerifiedFilter, selection
 from lambdactr_django.models import HeaderHit
-from lambdactr_django.stats.counting import Hidden, hidden
+from lambdactr_django.stats.counting import Hidden, hidden, hidden_of
 
 # What the hit list's query must say to show every hit.
 SHOW_ALL = {TrafficFilter.parameter_name: stats.Traffic.ALL, VerifiedFilter.parameter_name: "all"}
@@ -28,7 +28,7 @@ def note(request: HttpRequest, everything: QuerySet[HeaderHit], url: str) -> Hid
     """What the filters of ``request`` leave out of ``everything``; None if nothing."""
     chosen = selection(request.GET)
     try:
-        parts = hidden(everything, chosen.traffic, chosen.verified)
+        parts = _left_out(chosen, everything, chosen.traffic)
     except IncorrectLookupParameters:
         return None
     if not parts:
@@ -53,14 +53,21 @@ def statistics_note(
             if row.lookups.get("traffic") != chosen.traffic and row.views + (row.visitors or 0)
         ]
     if chosen.verified is not None:
-        signature = hidden(everything, stats.Traffic.ALL, chosen.verified)
-        parts += signature
+        parts += _left_out(chosen, everything, stats.Traffic.ALL)
     if not parts:
         return None
     query = {k: v for k, v in request.GET.items() if k not in ("p", "e", *SHOW_ALL)}
     return HiddenNote(
         sentence=sentence(parts), show_all_url=f"{url}?{urlencode({**query, **SHOW_ALL})}"
     )
+
+
+def _left_out(chosen: Selection, everything: QuerySet[HeaderHit], traffic: str) -> list[Hidden]:
+    # The rollups answer the hit list's own filters (site, date, kind, traffic,
+    # signature), exactly; a search or another column's filter is counted raw.
+    if chosen.narrowed:
+        return hidden(everything, traffic, chosen.verified)
+    return hidden_of(chosen.site, chosen.start, chosen.end, chosen.kind, traffic, chosen.verified)
 
 
 def sentence(parts: list[Hidden]) -> str:

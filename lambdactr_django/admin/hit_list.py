@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.db import router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -19,6 +20,7 @@ from lambdactr_django import days, stats
 from lambdactr_django.admin.export import export_view
 from lambdactr_django.admin.filters import (
     LOOKUP_PARAMETERS,
+    QUERYSET_ONLY,
     DateFilter,
     ExternalReferrerFilter,
     RecentValuesFilter,
@@ -33,6 +35,16 @@ from lambdactr_django.admin.statistics import statistics_view
 from lambdactr_django.hits import COLUMNS
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.stats import rollups
+
+
+class QuerysetOnly(ChangeList):
+    """A change list that filters, searches and orders the hits and stops there:
+    no page of hits and no count, which the hidden-hits note, the statistics
+    and the export do not show."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        pass
+
 
 # Every column in the order of hits.COLUMNS; the headers as a table.
 DETAIL_FIELDS: tuple[str, ...] = (*(name for name in COLUMNS if name != "headers"), "headers_table")
@@ -169,12 +181,19 @@ class HeaderHitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> QuerySet[HeaderHit]:
         """The hits the hit list shows for this request's filters and search."""
         refuse_nul(request)
+        request = copy.copy(request)
         if overrides:
-            request = copy.copy(request)
             query = request.GET.copy()
             query.update(overrides)
             request.GET = query  # type: ignore[assignment]
-        return self.get_changelist_instance(request).get_queryset(request)
+        setattr(request, QUERYSET_ONLY, True)
+        hits: QuerySet[HeaderHit] = self.get_changelist_instance(request).queryset
+        return hits
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        if getattr(request, QUERYSET_ONLY, False):
+            return QuerysetOnly
+        return super().get_changelist(request, **kwargs)
 
     def url(self, view: str, **kwargs: str) -> str:
         """The URL of one of this admin's views (changelist, statistics, export)."""

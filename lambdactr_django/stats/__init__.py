@@ -8,7 +8,7 @@ writes them out row by row.
 
 from __future__ import annotations
 
-from lambdactr_django.stats.reports import TOP_ROWS, per_day, report, report_for
+from lambdactr_django.stats.reports import TOP_ROWS, class_totals, per_day, report, report_for
 from lambdactr_django.stats.results import Day, Report, Row
 from lambdactr_django.stats.selection import between, between_q, recent, select
 from lambdactr_django.stats.traffic import Traffic, condition, describe, of_traffic
@@ -21,6 +21,7 @@ __all__ = [
     "Traffic",
     "between",
     "between_q",
+    "class_totals",
     "condition",
     "describe",
     "of_traffic",

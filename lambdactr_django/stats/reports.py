@@ -94,6 +94,38 @@ def report_for(
         ).report(start, end)
 
 
+def class_totals(
+    site: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    verified: bool | None,
+    *,
+    kind: str | None = None,
+) -> dict[str, int]:
+    """The hits in each traffic class (``Traffic.CLASSES``) of ``select(site, start,
+    end, kind, verified)``, every kind unless ``kind``: the numbers of
+    ``report_for``'s traffic table, from the rollups for the days they cover and
+    from the raw hits for the rest."""
+    using = router.db_for_read(HeaderHit) or "default"
+    with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
+            with connections[using].cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        hits = select(site, start, end, kind, verified).order_by()
+        runs = rollups.sealed_runs(start, end, using=hits.db)
+        partial = rollups.partial(start, end, using=hits.db)
+        counts = (
+            _rolled_counts(runs, partial, site, start, end, kind, verified, Traffic.ALL, TOP_ROWS)
+            if runs or partial
+            else _Counts(hits, None, Traffic.ALL, TOP_ROWS)
+        )
+        classes = counts.classes()
+    return {
+        name: sum(n for (traffic, _), n in classes.items() if traffic == name)
+        for name in Traffic.CLASSES
+    }
+
+
 def _rolled_counts(
     runs: list[tuple[dt.date, dt.date]],
     partial: dict[dt.date, dt.datetime],

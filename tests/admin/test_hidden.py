@@ -78,6 +78,14 @@ def test_the_note_keeps_the_other_filters(admin_client: Client) -> None:
     assert "site=other.example" in _show_all(note)
 
 
+def test_a_searched_note_keeps_the_site(admin_client: Client) -> None:
+    # Counted from the hits the list's filters select (the rollups hold no searches).
+    _traffic()
+    make_hit(site="other.example", path="/other-bot/", is_bot=True, bot_reason="crawler")
+    note = _note(admin_client.get(CHANGELIST, {"site": "other.example", "q": "bot"}))
+    assert note.startswith("Not shown: 1 bot hit (Traffic filter).")
+
+
 def test_no_note_when_nothing_is_left_out(admin_client: Client) -> None:
     make_hit(path="/person/")
     assert 'class="lambdactr-hidden"' not in admin_client.get(CHANGELIST).content.decode()
@@ -109,7 +117,31 @@ def test_large_counts_of_what_is_left_out_are_estimates(
     if connection.vendor != "postgresql":
         pytest.skip("estimates come from PostgreSQL's planner")
     _traffic()
-    # As if every part were many: the planner's estimate, said as "about".
+    # As if every part were many: the planner's estimate, said as "about", for a
+    # search (which the rollups cannot answer).
     monkeypatch.setattr(counting, "HIDDEN_EXACT_BELOW", 0)
-    note = _note(admin_client.get(CHANGELIST))
+    note = _note(admin_client.get(CHANGELIST, {"q": "/"}))
     assert note.startswith("Not shown: about ")
+
+
+def test_the_lists_own_filters_count_what_is_left_out_exactly_from_the_rollups(
+    admin_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdactr_django.stats import counting, rollups
+
+    # Sealed days, and today's hits that are not rolled up yet.
+    for days_ago in (0, 3):
+        make_hit(days_ago=days_ago, path="/person/")
+        make_hit(days_ago=days_ago, path="/bot/", is_bot=True, bot_reason="crawler")
+        make_hit(days_ago=days_ago, path="/prefetch/", prefetch="prefetch", kind="visitor")
+        make_hit(days_ago=days_ago, path="/forged/", verified=False)
+    make_hit(site="other.example", days_ago=3, path="/other-bot/", is_bot=True)
+    rollups.catch_up()
+    # Where the raw hits would be estimated, the rollups' counts are exact.
+    monkeypatch.setattr(counting, "HIDDEN_EXACT_BELOW", 0)
+    note = _note(admin_client.get(CHANGELIST, {"site": "blog.example", "when": "30d"}))
+    assert note.startswith(
+        "Not shown: 2 bot hits (Traffic filter), 2 prefetches (Traffic filter) and 2 hits"
+    )
+    note = _note(admin_client.get(CHANGELIST, {"when": "today", "kind__exact": "visitor"}))
+    assert note.startswith("Not shown: 1 prefetch (Traffic filter).")

@@ -192,6 +192,19 @@ def test_rolled_up_answers_equal_raw_answers(seed: int) -> None:
         _assert_agree(rng)
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_class_totals_equal_the_raw_hits_of_each_traffic_class(seed: int) -> None:
+    rng = random.Random(100 + seed)
+    HeaderHit.objects.bulk_create(_random_hits(rng, 300))
+    rollups.roll(rollups.pending()[::2])
+    for _ in range(12):
+        f = _random_filters(rng)
+        hits = stats.select(f["site"], f["start"], f["end"], f["kind"], f["verified"])
+        expected = {name: stats.of_traffic(hits, name).count() for name in stats.Traffic.CLASSES}
+        totals = stats.class_totals(f["site"], f["start"], f["end"], f["verified"], kind=f["kind"])
+        assert totals == expected, f
+
+
 def test_the_rollups_are_read_for_sealed_days() -> None:
     # Proof that the comparison above can fail: a hit written behind the
     # rollups' back is missing from their answer until the day is refreshed.
