@@ -32,13 +32,15 @@ from lambdactr_django.conf import conf
 from lambdactr_django.hits import COLUMNS
 from lambdactr_django.models import HeaderHit, column_of
 from lambdactr_django.store import sqlite_writers
-from lambdactr_django.store.limits import STATEMENT_TIMEOUT as STATEMENT_TIMEOUT
-from lambdactr_django.store.limits import UNAVAILABLE as UNAVAILABLE
-from lambdactr_django.store.limits import batch_timeout as batch_timeout
-from lambdactr_django.store.limits import limit_statement_time
-from lambdactr_django.store.limits import sends_several_statements as sends_several_statements
-from lambdactr_django.store.limits import timeout_ms as timeout_ms
-from lambdactr_django.store.limits import unavailable as unavailable
+from lambdactr_django.store.limits import (
+    STATEMENT_TIMEOUT as STATEMENT_TIMEOUT,
+    UNAVAILABLE as UNAVAILABLE,
+    batch_timeout as batch_timeout,
+    limit_statement_time,
+    sends_several_statements as sends_several_statements,
+    timeout_ms as timeout_ms,
+    unavailable as unavailable,
+)
 from lambdactr_django.store.rows import Record, row_of
 
 if TYPE_CHECKING:
