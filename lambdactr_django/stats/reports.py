@@ -10,7 +10,6 @@ The admin's statistics page, lambdactr_report and their tests count through
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +21,14 @@ from lambdactr_django import days
 from lambdactr_django.hits import Kind
 from lambdactr_django.models import HeaderHit, Rollup
 from lambdactr_django.stats import coverage, dimensions, merge, rollups
-from lambdactr_django.stats.results import Day, Report, Row
+from lambdactr_django.stats.results import (
+    Day,
+    Report,
+    Row,
+    breakdown_rows,
+    page_rows,
+    referrer_rows,
+)
 from lambdactr_django.stats.selection import select
 from lambdactr_django.stats.traffic import Traffic, class_counts, of_traffic
 
@@ -203,8 +209,8 @@ class _Counts:
             views=_total(classes, self.traffic, Kind.VIEW),
             visitors=_total(classes, self.traffic, Kind.VISITOR_DAY),
             days=_series(self.per_day(), start, end),
-            pages=self.short("pages", rollups.PAGE, _page_rows(self.pages())),
-            referrers=self.short("referrers", rollups.REFERRER, _referrer_rows(self.referrers())),
+            pages=self.short("pages", rollups.PAGE, page_rows(self.pages())),
+            referrers=self.short("referrers", rollups.REFERRER, referrer_rows(self.referrers())),
             browsers=self.breakdown("browsers", "browser", self.chosen, self.rolled_chosen),
             systems=self.breakdown("systems", "os", self.chosen, self.rolled_chosen),
             devices=self.breakdown("devices", "device", self.chosen, self.rolled_chosen),
@@ -331,7 +337,7 @@ class _Counts:
                 n_views=self.rolled_sum(Kind.VIEW), n_visitors=self.rolled_sum(Kind.VISITOR_DAY)
             )
             rows = merge.merged(grouped, rolled_grouped, [column], counts, self.limit)
-        return self.short(name, column, _breakdown_rows(rows, column), rolled)
+        return self.short(name, column, breakdown_rows(rows, column), rolled)
 
 
 def _rolled_values(dimension: str, column: str, rolled: QuerySet[Rollup]) -> QuerySet[Any]:
@@ -348,30 +354,6 @@ def _top(
     # Ordered as merge.merged orders: counts descending, then the keys.
     order = [*(f"-{count}" for count in counts), *keys]
     return [dict(row) for row in grouped.order_by(*order)[:limit]]
-
-
-def _page_rows(rows: Iterable[dict[str, Any]]) -> list[Row]:
-    return [
-        Row(
-            label=f"{row['site']}{row['path']}",
-            views=row["n"],
-            visitors=None,
-            lookups={"site": row["site"], "path": row["path"]},
-        )
-        for row in rows
-    ]
-
-
-def _referrer_rows(rows: Iterable[dict[str, Any]]) -> list[Row]:
-    return [
-        Row(
-            label=row["referrer_host"],
-            views=row["n"],
-            visitors=None,
-            lookups={"referrer_host": row["referrer_host"]},
-        )
-        for row in rows
-    ]
 
 
 def _total(classes: Classes, traffic: str, kind: str) -> int:
@@ -410,18 +392,6 @@ def _series(counted: Counted, start: dt.date | None, end: dt.date | None) -> lis
         series.append(Day(day=day, views=views, visitors=visitors))
         day += dt.timedelta(days=1)
     return series
-
-
-def _breakdown_rows(rows: Iterable[dict[str, Any]], column: str) -> list[Row]:
-    return [
-        Row(
-            label=row[column],
-            views=row["n_views"],
-            visitors=row["n_visitors"],
-            lookups={column: row[column]},
-        )
-        for row in rows
-    ]
 
 
 def _traffic_rows(classes: Classes) -> list[Row]:

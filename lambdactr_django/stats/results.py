@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -74,3 +75,39 @@ class Report:
         data = asdict(self)
         data["hits"] = self.hits
         return data
+
+
+def page_rows(rows: Iterable[dict[str, Any]]) -> list[Row]:
+    return [
+        Row(
+            label=f"{row['site']}{row['path']}",
+            views=row["n"],
+            visitors=None,
+            lookups={"site": row["site"], "path": row["path"]},
+        )
+        for row in rows
+    ]
+
+
+def referrer_rows(rows: Iterable[dict[str, Any]]) -> list[Row]:
+    return [
+        Row(
+            label=row["referrer_host"],
+            views=row["n"],
+            visitors=None,
+            lookups={"referrer_host": row["referrer_host"]},
+        )
+        for row in rows
+    ]
+
+
+def breakdown_rows(rows: Iterable[dict[str, Any]], column: str) -> list[Row]:
+    return [
+        Row(
+            label=row[column],
+            views=row["n_views"],
+            visitors=row["n_visitors"],
+            lookups={column: row[column]},
+        )
+        for row in rows
+    ]
