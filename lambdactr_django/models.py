@@ -138,10 +138,11 @@ class Rollup(models.Model):
     A row counts one value's views, visitor-days and second views (``folded``
     0), or, past the busiest values of its day, site, dimension, traffic class
     and signature, everything else together (``value`` empty, ``folded`` the
-    number of values, ``largest_views`` and ``largest_visitors`` the most one
-    of them had). A month's rows (``period`` "month") have the month's first
-    day as ``day``. Derived data, rebuilt from the hits at any time: a plain
-    auto key is enough.
+    number of values). ``largest_views`` and ``largest_visitors``, on every row
+    of the group, are the most one of the folded values had (0: none folded).
+    A month's rows (``period`` "month") have the month's first day as ``day``.
+    Derived data, rebuilt from the hits at any time: a plain auto key is
+    enough.
     """
 
     day = models.DateField()

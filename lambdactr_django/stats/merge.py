@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from lambdactr_django.models import HEAVY_PAGE_DAY, HeaderHit, Rollup
 
@@ -106,78 +106,44 @@ def shortfalls(
 
     A value is missing from a group of rows (day or month, site, traffic class,
     signature) where it was folded in with the others; there it had at most
-    that folded row's ``largest_views`` views (and ``largest_visitors``
-    visitor-days). So a row may be missing the sum of those over the groups
-    with a folded row where it was not kept (its site's groups for a page,
-    ``per_site``): a bound, and 0 where nothing was folded. The answer is the
-    bound of whichever of ``measures`` (Rollup's count columns) is larger.
+    ``largest_views`` views (and ``largest_visitors`` visitor-days), which
+    every row of the group carries. So a row may be missing the sum of those
+    over the groups with a folded row, less the groups where it was kept (its
+    site's groups for a page, ``per_site``): a bound, and 0 where nothing was
+    folded. The answer is the bound of whichever of ``measures`` (Rollup's
+    count columns) is larger.
     """
     if not measures:
         return [0] * len(rows), 0
-    folded = rolled.filter(folded__gt=0)
-    largest = {measure: f"largest_{measure}" for measure in measures}
-    totals: dict[str, dict[str, int]] = {}
-    sums = {f"n_{measure}": Sum(column) for measure, column in largest.items()}
-    groups: QuerySet[Any] = folded.values("site").annotate(**sums).order_by()
-    for group in groups:
-        totals[group["site"]] = {m: int(group[f"n_{m}"] or 0) for m in measures}
-    if not totals:
-        return [0] * len(rows), 0
-    overall = {m: sum(site[m] for site in totals.values()) for m in measures}
     values = sorted({row[value] for row in rows})
-    spared = _spared(rolled, folded, values, list(largest.values()), per_site=per_site)
+    folded, kept = Q(folded__gt=0), Q(folded=0)
+    sums: dict[str, Any] = {}
+    for m in measures:
+        sums[f"all_{m}"] = Sum(f"largest_{m}", filter=folded)
+        sums[f"kept_{m}"] = Sum(f"largest_{m}", filter=kept)
+    # One statement: the groups' folded rows, and the kept rows of the listed values.
+    found: QuerySet[Any] = (
+        rolled.filter(folded | (kept & Q(value__in=values)))
+        .values("site", "value")
+        .annotate(**sums)
+        .order_by()
+    )
+    totals: dict[str, dict[str, int]] = {}
+    spared: dict[tuple[str, str], dict[str, int]] = {}
+    for group in found:
+        of_site = totals.setdefault(group["site"], dict.fromkeys(measures, 0))
+        key = (group["site"] if per_site else "", group["value"])
+        where_kept = spared.setdefault(key, dict.fromkeys(measures, 0))
+        for m in measures:
+            of_site[m] += int(group[f"all_{m}"] or 0)
+            where_kept[m] += int(group[f"kept_{m}"] or 0)
+    overall = {m: sum(site[m] for site in totals.values()) for m in measures}
+    if not any(overall.values()):
+        return [0] * len(rows), 0
     shorts = []
     for row in rows:
         site = row["site"] if per_site else ""
         bound = totals.get(site, dict.fromkeys(measures, 0)) if per_site else overall
-        kept_where = spared.get((site, row[value]), dict.fromkeys(largest.values(), 0))
-        shorts.append(max(bound[m] - kept_where[largest[m]] for m in measures))
+        where_kept = spared.get((site, row[value]), dict.fromkeys(measures, 0))
+        shorts.append(max(bound[m] - where_kept[m] for m in measures))
     return shorts, max(overall.values())
-
-
-# The columns that make a group of rows: the folded row of a kept row's group.
-_GROUP = ("day", "period", "site", "traffic", "verified")
-
-
-def _spared(
-    rolled: QuerySet[Rollup],
-    folded: QuerySet[Rollup],
-    values: list[str],
-    columns: list[str],
-    *,
-    per_site: bool,
-) -> dict[tuple[str, str], dict[str, int]]:
-    """For each of ``values`` (and its site, ``per_site``): the sum of ``columns``
-    (largest_*) of the folded rows of the groups where it was kept, which its
-    bound need not count."""
-    connection = connections[rolled.db]
-    quote = connection.ops.quote_name
-    kept_sql, kept_params = (
-        rolled.filter(folded=0, value__in=values)
-        .values(*_GROUP, "value")
-        .order_by()
-        .query.get_compiler(using=rolled.db)
-        .as_sql()
-    )
-    folded_sql, folded_params = (
-        folded.values(*_GROUP, *columns).order_by().query.get_compiler(using=rolled.db).as_sql()
-    )
-    # A join, not a subquery per kept row: thousands of those made the bounds
-    # the dearest part of a month's statistics at 10 million hits.
-    on = " AND ".join(f"k.{quote(name)} = f.{quote(name)}" for name in _GROUP)
-    sums = ", ".join(f"SUM(f.{quote(column)})" for column in columns)
-    sql = (
-        f"SELECT k.{quote('site')}, k.{quote('value')}, {sums} "  # noqa: S608
-        f"FROM ({kept_sql}) AS k JOIN ({folded_sql}) AS f ON {on} "
-        f"GROUP BY k.{quote('site')}, k.{quote('value')}"
-    )
-    spared: dict[tuple[str, str], dict[str, int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*kept_params, *folded_params])
-        for site, found, *counts in cursor.fetchall():
-            counted = spared.setdefault(
-                (site if per_site else "", found), dict.fromkeys(columns, 0)
-            )
-            for column, count in zip(columns, counts, strict=True):
-                counted[column] += int(count or 0)
-    return spared

@@ -121,19 +121,33 @@ def insert_sql(
             f"AS place FROM day_hits{where} GROUP BY {_GROUP}, {column})"
         )
         params += [*COLUMNS, *condition_params]
-        kept = "place <= CASE WHEN traffic = %s THEN %s ELSE %s END"
+        # Which values are kept, then the most a folded value of the group had,
+        # on every row of it: a kept row says what its value may miss elsewhere
+        # (stats.merge.shortfalls) without a join to its group's folded row.
         limits = [human, keep(human, dimension), keep(traffic.Traffic.BOT, dimension)]
+        tables.append(
+            f"kept_{dimension} AS (SELECT *, CASE WHEN place <= CASE WHEN traffic = %s "  # noqa: S608
+            f"THEN %s ELSE %s END THEN 1 ELSE 0 END AS kept FROM {ranked})"
+        )
+        tables.append(
+            f"tail_{dimension} AS (SELECT *, "  # noqa: S608
+            f"MAX(CASE WHEN kept = 0 THEN views ELSE 0 END) OVER (PARTITION BY {_GROUP}) "
+            f"AS tail_views, "
+            f"MAX(CASE WHEN kept = 0 THEN visitors ELSE 0 END) OVER (PARTITION BY {_GROUP}) "
+            f"AS tail_visitors FROM kept_{dimension})"
+        )
+        params += limits
         selects.append(
             f"SELECT %s, %s, site, %s, value, traffic, verified, views, visitors, seconds, "  # noqa: S608
-            f"0, 0, 0 FROM {ranked} WHERE {kept}"
+            f"0, tail_views, tail_visitors FROM tail_{dimension} WHERE kept = 1"
         )
         selects.append(
             f"SELECT %s, %s, site, %s, %s, traffic, verified, SUM(views), SUM(visitors), "  # noqa: S608
-            f"SUM(seconds), COUNT(*), MAX(views), MAX(visitors) FROM {ranked} "
-            f"WHERE NOT ({kept}) GROUP BY {_GROUP}"
+            f"SUM(seconds), COUNT(*), MAX(views), MAX(visitors) FROM tail_{dimension} "
+            f"WHERE kept = 0 GROUP BY {_GROUP}"
         )
-        select_params += [day_value, period, dimension, *limits]
-        select_params += [day_value, period, dimension, "", *limits]
+        select_params += [day_value, period, dimension]
+        select_params += [day_value, period, dimension, ""]
     union = " UNION ALL ".join(selects)
     # Only our own table's and columns' names are formatted in; values are parameters.
     table = quote(Rollup._meta.db_table)
