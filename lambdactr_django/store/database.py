@@ -33,11 +33,9 @@ from lambdactr_django.hits import COLUMNS
 from lambdactr_django.models import HeaderHit, column_of
 from lambdactr_django.store import sqlite_writers
 from lambdactr_django.store.limits import (
-    STATEMENT_TIMEOUT as STATEMENT_TIMEOUT,
     UNAVAILABLE as UNAVAILABLE,
-    batch_timeout as batch_timeout,
     limit_statement_time,
-    sends_several_statements as sends_several_statements,
+    sends_several_statements,
     timeout_ms as timeout_ms,
     unavailable as unavailable,
 )
