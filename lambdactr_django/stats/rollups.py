@@ -19,10 +19,11 @@ as long as
 A row counts one value's views, visitor-days and second views. Each group of
 rows (day, site, dimension, traffic class, signature) keeps its busiest values
 (``LAMBDACTR_ROLLUP_KEEP`` for people, ``LAMBDACTR_ROLLUP_KEEP_BOTS`` for bots
-and prefetches); the others are counted together in one row (``folded``, and
-``largest_views`` and ``largest_visitors``, the most one of them had), so a
-day's rows are bounded however long its tail: the totals stay exact, and the
-top lists say by how much a count may fall short (``stats.merge.shortfalls``).
+and prefetches); the others are counted together in one row (``folded``), and
+every row of the group carries the most one of those had (``largest_views``,
+``largest_visitors``). So a day's rows are bounded however long its tail: the
+totals stay exact, and the top lists say by how much a count may fall short
+(``stats.merge.shortfalls``).
 
 A month whose every day is sealed is also counted whole (``roll_months``, from
 ``catch_up``): the same rows with the month's first day and ``period`` "month",
