@@ -10,6 +10,8 @@ The admin's statistics page, lambdactr_report and their tests count through
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -83,21 +85,8 @@ def report_for(
     """
     if narrowed is not None:
         return report(narrowed, traffic, start, end, limit)
-    using = router.db_for_read(HeaderHit) or "default"
-    with transaction.atomic(using=using):
-        if connections[using].vendor == "postgresql":
-            # The page-rollup query is costed above jit_above_cost, and compiling
-            # it took longer (70 ms measured at 10 million hits) than running it.
-            with connections[using].cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        hits = select(site, start, end, kind, verified).order_by()
-        runs = rollups.sealed_runs(start, end, using=hits.db)
-        partial = rollups.partial(start, end, using=hits.db)
-        if not runs and not partial:
-            return _Counts(hits, None, traffic, limit).report(start, end)
-        return _rolled_counts(
-            runs, partial, site, start, end, kind, verified, traffic, limit
-        ).report(start, end)
+    with _reading():
+        return _counts_of(site, start, end, kind, verified, traffic, limit).report(start, end)
 
 
 def class_totals(
@@ -112,29 +101,28 @@ def class_totals(
     end, kind, verified)``, every kind unless ``kind``: the numbers of
     ``report_for``'s traffic table, from the rollups for the days they cover and
     from the raw hits for the rest."""
-    using = router.db_for_read(HeaderHit) or "default"
-    with transaction.atomic(using=using):
-        if connections[using].vendor == "postgresql":
-            with connections[using].cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        hits = select(site, start, end, kind, verified).order_by()
-        runs = rollups.sealed_runs(start, end, using=hits.db)
-        partial = rollups.partial(start, end, using=hits.db)
-        counts = (
-            _rolled_counts(runs, partial, site, start, end, kind, verified, Traffic.ALL, TOP_ROWS)
-            if runs or partial
-            else _Counts(hits, None, Traffic.ALL, TOP_ROWS)
-        )
-        classes = counts.classes()
+    with _reading():
+        classes = _counts_of(site, start, end, kind, verified, Traffic.ALL, TOP_ROWS).classes()
     return {
         name: sum(n for (traffic, _), n in classes.items() if traffic == name)
         for name in Traffic.CLASSES
     }
 
 
-def _rolled_counts(
-    runs: list[tuple[dt.date, dt.date]],
-    partial: dict[dt.date, dt.datetime],
+@contextmanager
+def _reading() -> Iterator[None]:
+    # One transaction: the rollups' state and the rows read agree.
+    using = router.db_for_read(HeaderHit) or "default"
+    with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
+            # The page-rollup query is costed above jit_above_cost, and compiling
+            # it took longer (70 ms measured at 10 million hits) than running it.
+            with connections[using].cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+def _counts_of(
     site: str | None,
     start: dt.date | None,
     end: dt.date | None,
@@ -143,6 +131,12 @@ def _rolled_counts(
     traffic: str,
     limit: int,
 ) -> _Counts:
+    # The rollups for what they cover, the raw hits for the rest (coverage.parts).
+    hits = select(site, start, end, kind, verified).order_by()
+    runs = rollups.sealed_runs(start, end, using=hits.db)
+    partial = rollups.partial(start, end, using=hits.db)
+    if not runs and not partial:
+        return _Counts(hits, None, traffic, limit)
     parts = coverage.parts(runs, partial, site, start, end, kind, verified, traffic)
     return _Counts(
         parts.raw,
