@@ -101,9 +101,9 @@ def _run(args: argparse.Namespace) -> None:
             continue
         top = (
             Rollup.objects.using(alias)
-            .filter(dimension=rollups.DEVICE)
+            .filter(dimension=rollups.DEVICE, scope=rollups.SITE)
             .values("site")
-            .annotate(n=Sum("hits"))
+            .annotate(n=Sum("views"))
             .order_by("-n")
             .first()
         )

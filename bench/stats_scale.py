@@ -203,7 +203,8 @@ def _row_counts() -> None:
             start = end - dt.timedelta(days=29)
             month = rows.filter(day__gte=start, day__lte=end, period=rollups.DAY)
             every_kind = F("views") + F("visitors") + F("seconds")
-            device = month.filter(dimension=rollups.DEVICE)
+            # One scope's device rows count every hit once.
+            device = month.filter(dimension=rollups.DEVICE, scope=rollups.SITE)
             month_hits = device.aggregate(n=Sum(every_kind))["n"] or 0
             month_rows = month.count()
             # The rows of the whole months among those days count too.
@@ -211,10 +212,11 @@ def _row_counts() -> None:
                 period=rollups.MONTH, day__in=rollups.sealed_months([(start, end)])
             ).count()
             first = month.aggregate(first=Min("day"))["first"]
+            every = month.filter(scope=rollups.ALL).count()
             print(
                 f"{alias}: {start} to {end} (rows from {first}): {month_rows:,} day rows "
-                f"+ {whole:,} month rows for {month_hits:,} hits = "
-                f"{100 * (month_rows + whole) / max(month_hits, 1):.1f} %"
+                f"({every:,} of them every site's) + {whole:,} month rows for "
+                f"{month_hits:,} hits = {100 * (month_rows + whole) / max(month_hits, 1):.1f} %"
             )
             months = rows.filter(period=rollups.MONTH)
             print(
@@ -241,7 +243,7 @@ def _time_pages(args: argparse.Namespace) -> None:
     def busiest_site(alias: str) -> str:
         top = (
             Rollup.objects.using(alias)
-            .filter(dimension=rollups.DEVICE, period=rollups.DAY)
+            .filter(dimension=rollups.DEVICE, period=rollups.DAY, scope=rollups.SITE)
             .values("site")
             .annotate(n=Sum("views"))
             .order_by("-n")

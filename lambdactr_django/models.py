@@ -141,6 +141,10 @@ class Rollup(models.Model):
     number of values). ``largest_views`` and ``largest_visitors``, on every row
     of the group, are the most one of the folded values had (0: none folded).
     A month's rows (``period`` "month") have the month's first day as ``day``.
+    Each group is counted twice: per site (``scope`` "site"), and over every
+    site at once (``scope`` "all", ``site`` empty but for a page's or entry
+    page's kept rows, whose value is a path of that site), so that the
+    statistics of all sites read one group of rows a day, not one per site.
     Derived data, rebuilt from the hits at any time: a plain auto key is
     enough.
     """
@@ -148,6 +152,8 @@ class Rollup(models.Model):
     day = models.DateField()
     # "day", or "month": the rows of a whole month, for ranges of many months.
     period = models.CharField(max_length=5, default="day")
+    # "site": a group of one site's hits; "all": of every site's together.
+    scope = models.CharField(max_length=4, default="site")
     site = models.CharField(max_length=MAX_SITE_LENGTH, blank=True)
     # Which column ``value`` holds: one of lambdactr_django.stats.rollups.DIMENSIONS.
     dimension = models.CharField(max_length=16)
@@ -164,8 +170,13 @@ class Rollup(models.Model):
     class Meta:
         verbose_name = "rollup row"
         indexes = [
+            # A day's rows, which rolling it again deletes.
             models.Index(fields=["day", "dimension"], name="lambdactr_rollup_day_idx"),
-            models.Index(fields=["dimension", "site", "day"], name="lambdactr_rollup_site_idx"),
+            # A scope's rows of one dimension over a range: what every list reads.
+            models.Index(fields=["scope", "dimension", "day"], name="lambdactr_rollup_scope_idx"),
+            models.Index(
+                fields=["scope", "dimension", "site", "day"], name="lambdactr_rollup_bysite_idx"
+            ),
             # A few pages' rows over a range of days (stats.report's top pages).
             models.Index(
                 fields=["value", "day"],

@@ -54,7 +54,8 @@ def parts(
         listed |= Q(period=rollups.DAY, day__gte=first, day__lte=last)
     if months:
         listed |= Q(period=rollups.MONTH, day__in=months)
-    chosen = Rollup.objects.using(raw.db).all()
+    # One site's rows, or every site's counted together: one group a day, not one a site.
+    chosen = Rollup.objects.using(raw.db).filter(scope=rollups.scope_of(site))
     for name, value in (("site", site), ("verified", verified)):
         if value is not None:
             chosen = chosen.filter(**{name: value})

@@ -108,10 +108,10 @@ def shortfalls(
     signature) where it was folded in with the others; there it had at most
     ``largest_views`` views (and ``largest_visitors`` visitor-days), which
     every row of the group carries. So a row may be missing the sum of those
-    over the groups with a folded row, less the groups where it was kept (its
-    site's groups for a page, ``per_site``): a bound, and 0 where nothing was
-    folded. The answer is the bound of whichever of ``measures`` (Rollup's
-    count columns) is larger.
+    over the groups with a folded row, less the groups where it was kept (for
+    a page, ``per_site``: its site's groups, or every site's): a bound, and 0
+    where nothing was folded. The answer is the bound of whichever of
+    ``measures`` (Rollup's count columns) is larger.
     """
     if not measures:
         return [0] * len(rows), 0
@@ -141,9 +141,16 @@ def shortfalls(
     if not any(overall.values()):
         return [0] * len(rows), 0
     shorts = []
+    none = dict.fromkeys(measures, 0)
     for row in rows:
         site = row["site"] if per_site else ""
-        bound = totals.get(site, dict.fromkeys(measures, 0)) if per_site else overall
+        # A path may be missing from its site's groups, or from the groups of
+        # every site (whose folded rows name no site).
+        bound = (
+            {m: sum(totals.get(s, none)[m] for s in {site, ""}) for m in measures}
+            if per_site
+            else overall
+        )
         where_kept = spared.get((site, row[value]), dict.fromkeys(measures, 0))
         shorts.append(max(bound[m] - where_kept[m] for m in measures))
     return shorts, max(overall.values())

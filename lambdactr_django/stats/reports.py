@@ -226,7 +226,7 @@ class _Counts:
         rolled = self.rolled_chosen if rolled is None else rolled
         if rolled is None or not rows:
             return rows
-        per_site = dimension in (rollups.PAGE, rollups.ENTRY)
+        per_site = dimension in rollups.PER_SITE
         value = "path" if per_site else dimension_key(dimension)
         keyed = [{"site": row.lookups.get("site", ""), value: row.lookups[value]} for row in rows]
         # The lists count views and visitors: second views are no bound.

@@ -62,10 +62,16 @@ _KEPT = (
     *("channel", "utm_source", "utm_medium", "utm_campaign", "language", "country"),
 )
 _DAY_HITS = (*_KEPT, "kind", "verified", "traffic")
+# Rollup.scope: a group of one site's hits, or of every site's together.
+SITE = "site"
+ALL = "all"
 # A group of rows, whose busiest values are kept and the rest folded together.
-_GROUP = "site, traffic, verified"
+_GROUP = {SITE: "site, traffic, verified", ALL: "traffic, verified"}
+# Dimensions whose values are paths of one site: their rows over every site
+# keep the site of each kept value (the lists name a site's page).
+PER_SITE = (PAGE, ENTRY)
 _ROLLUP = (
-    *("day", "period", "site", "dimension", "value", "traffic", "verified"),
+    *("day", "period", "scope", "site", "dimension", "value", "traffic", "verified"),
     *("views", "visitors", "seconds", "folded", "largest_views", "largest_visitors"),
 )
 # Kind -> the Rollup column that counts its hits.
@@ -81,11 +87,16 @@ def keep(traffic_class: str, dimension: str) -> int:
     return conf.ROLLUP_KEEP_BOTS
 
 
+def scope_of(site: str | None) -> str:
+    """The rows that answer for ``site``: its own, or every site's for all of them."""
+    return ALL if site is None else SITE
+
+
 def insert_sql(
     using: str, day: dt.date, start: dt.datetime, end: dt.datetime, period: str
 ) -> tuple[str, list[Any]]:
     """One INSERT of every dimension's rows of the hits from ``start`` to ``end``,
-    as ``period`` rows of ``day``, reading the hits once."""
+    as ``period`` rows of ``day``, in both scopes, reading the hits once."""
     connection = connections[using]
     quote = connection.ops.quote_name
     # Django writes the day's hits and their traffic class (traffic.class_of):
@@ -100,56 +111,89 @@ def insert_sql(
     day_sql, day_params = day_hits.query.get_compiler(using=using).as_sql()
     rollup = ", ".join(quote(column_of(Rollup._meta.get_field(name))) for name in _ROLLUP)
     tables = [f"day_hits ({', '.join(_DAY_HITS)}) AS ({day_sql})"]
-    selects: list[str] = []
     params: list[Any] = list(day_params)
+    selects: list[str] = []
     select_params: list[Any] = []
     day_value = connection.ops.adapt_datefield_value(day)
-    # One row per value with a count per kind, so a value seen as views and as
-    # visitor-days is one row, not two.
-    counts = ", ".join(
-        f"SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END) AS {column}" for column in COLUMNS.values()
-    )
-    human = traffic.Traffic.HUMAN
-    for dimension, (column, condition, condition_params) in DIMENSIONS.items():
-        where = f" WHERE {condition}" if condition else ""
-        ranked = f"ranked_{dimension}"
-        # Each group's values, busiest first (ties by value, so rolling again
-        # gives the same rows); people's groups keep more than bots'.
-        tables.append(
-            f"{ranked} AS (SELECT {_GROUP}, {column} AS value, {counts}, "  # noqa: S608
-            f"ROW_NUMBER() OVER (PARTITION BY {_GROUP} ORDER BY COUNT(*) DESC, {column}) "
-            f"AS place FROM day_hits{where} GROUP BY {_GROUP}, {column})"
-        )
-        params += [*COLUMNS, *condition_params]
-        # Which values are kept, then the most a folded value of the group had,
-        # on every row of it: a kept row says what its value may miss elsewhere
-        # (stats.merge.shortfalls) without a join to its group's folded row.
-        limits = [human, keep(human, dimension), keep(traffic.Traffic.BOT, dimension)]
-        tables.append(
-            f"kept_{dimension} AS (SELECT *, CASE WHEN place <= CASE WHEN traffic = %s "  # noqa: S608
-            f"THEN %s ELSE %s END THEN 1 ELSE 0 END AS kept FROM {ranked})"
-        )
-        tables.append(
-            f"tail_{dimension} AS (SELECT *, "  # noqa: S608
-            f"MAX(CASE WHEN kept = 0 THEN views ELSE 0 END) OVER (PARTITION BY {_GROUP}) "
-            f"AS tail_views, "
-            f"MAX(CASE WHEN kept = 0 THEN visitors ELSE 0 END) OVER (PARTITION BY {_GROUP}) "
-            f"AS tail_visitors FROM kept_{dimension})"
-        )
-        params += limits
-        selects.append(
-            f"SELECT %s, %s, site, %s, value, traffic, verified, views, visitors, seconds, "  # noqa: S608
-            f"0, tail_views, tail_visitors FROM tail_{dimension} WHERE kept = 1"
-        )
-        selects.append(
-            f"SELECT %s, %s, site, %s, %s, traffic, verified, SUM(views), SUM(visitors), "  # noqa: S608
-            f"SUM(seconds), COUNT(*), MAX(views), MAX(visitors) FROM tail_{dimension} "
-            f"WHERE kept = 0 GROUP BY {_GROUP}"
-        )
-        select_params += [day_value, period, dimension]
-        select_params += [day_value, period, dimension, ""]
+    for dimension in DIMENSIONS:
+        for scope in (SITE, ALL):
+            ranked, ranked_params = _ranked(dimension, scope)
+            tables.append(ranked)
+            params += ranked_params
+            folding, folding_params = _folding(dimension, scope)
+            tables += folding
+            params += folding_params
+            group = _GROUP[scope]
+            site = "site" if scope == SITE or dimension in PER_SITE else "''"
+            name = f"{scope}_{dimension}"
+            selects.append(
+                f"SELECT %s, %s, %s, {site}, %s, value, traffic, verified, views, "  # noqa: S608
+                f"visitors, seconds, 0, tail_views, tail_visitors FROM tail_{name} "
+                f"WHERE kept = 1"
+            )
+            # The folded row of a group over every site names no site.
+            group_site = "site" if scope == SITE else "''"
+            selects.append(
+                f"SELECT %s, %s, %s, {group_site}, %s, %s, traffic, verified, SUM(views), "  # noqa: S608
+                f"SUM(visitors), SUM(seconds), COUNT(*), MAX(views), MAX(visitors) "
+                f"FROM tail_{name} WHERE kept = 0 GROUP BY {group}"
+            )
+            select_params += [day_value, period, scope, dimension]
+            select_params += [day_value, period, scope, dimension, ""]
     union = " UNION ALL ".join(selects)
     # Only our own table's and columns' names are formatted in; values are parameters.
     table = quote(Rollup._meta.db_table)
     sql = f"WITH {', '.join(tables)} INSERT INTO {table} ({rollup}) {union}"
     return sql, params + select_params
+
+
+def _ranked(dimension: str, scope: str) -> tuple[str, list[Any]]:
+    """The CTE of a dimension's values in each group of ``scope``, with their
+    counts and their place in the group (busiest first; ties by value, so
+    rolling again gives the same rows)."""
+    group = _GROUP[scope]
+    if scope == SITE:
+        column, condition, condition_params = DIMENSIONS[dimension]
+        where = f" WHERE {condition}" if condition else ""
+        # One row per value with a count per kind, so a value seen as views and
+        # as visitor-days is one row, not two.
+        counts = ", ".join(
+            f"SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END) AS {name}" for name in COLUMNS.values()
+        )
+        return (
+            f"ranked_{scope}_{dimension} AS (SELECT {group}, {column} AS value, "  # noqa: S608
+            f"{counts}, COUNT(*) AS hits, ROW_NUMBER() OVER (PARTITION BY {group} "
+            f"ORDER BY COUNT(*) DESC, {column}) AS place "
+            f"FROM day_hits{where} GROUP BY {group}, {column})",
+            [*COLUMNS, *condition_params],
+        )
+    # Every site's groups add up the sites' (already grouped) values rather
+    # than read the hits again; a path stays a path of its site.
+    keys = "site, value" if dimension in PER_SITE else "value"
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in (*COLUMNS.values(), "hits"))
+    return (
+        f"ranked_{scope}_{dimension} AS (SELECT {group}, {keys}, {sums}, "  # noqa: S608
+        f"ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY SUM(hits) DESC, {keys}) "
+        f"AS place FROM ranked_{SITE}_{dimension} GROUP BY {group}, {keys})",
+        [],
+    )
+
+
+def _folding(dimension: str, scope: str) -> tuple[list[str], list[Any]]:
+    """The CTEs that mark which values of a group are kept, then put on every
+    row of it the most one folded value had: a kept row says what its value
+    may miss elsewhere (stats.merge.shortfalls) without a join to its group's
+    folded row. People's groups keep more than bots'."""
+    group = _GROUP[scope]
+    name = f"{scope}_{dimension}"
+    human = traffic.Traffic.HUMAN
+    limits = [human, keep(human, dimension), keep(traffic.Traffic.BOT, dimension)]
+    return [
+        f"kept_{name} AS (SELECT *, CASE WHEN place <= CASE WHEN traffic = %s "  # noqa: S608
+        f"THEN %s ELSE %s END THEN 1 ELSE 0 END AS kept FROM ranked_{name})",
+        f"tail_{name} AS (SELECT *, "  # noqa: S608
+        f"MAX(CASE WHEN kept = 0 THEN views ELSE 0 END) OVER (PARTITION BY {group}) "
+        f"AS tail_views, "
+        f"MAX(CASE WHEN kept = 0 THEN visitors ELSE 0 END) OVER (PARTITION BY {group}) "
+        f"AS tail_visitors FROM kept_{name})",
+    ], limits

@@ -53,6 +53,7 @@ from lambdactr_django.signals import hits_stored
 
 # The dimensions and the rows' SQL live beside; the statistics name them from here.
 from lambdactr_django.stats.rollup_sql import (
+    ALL as ALL,
     BOT_REASON as BOT_REASON,
     BROWSER as BROWSER,
     CHANNEL as CHANNEL,
@@ -64,11 +65,14 @@ from lambdactr_django.stats.rollup_sql import (
     LANGUAGE as LANGUAGE,
     OS as OS,
     PAGE as PAGE,
+    PER_SITE as PER_SITE,
     REFERRER as REFERRER,
+    SITE as SITE,
     UTM_CAMPAIGN as UTM_CAMPAIGN,
     UTM_MEDIUM as UTM_MEDIUM,
     UTM_SOURCE as UTM_SOURCE,
     insert_sql,
+    scope_of as scope_of,
 )
 
 # A hit is stored a moment after its created_at; a day is sealed only this long

@@ -358,8 +358,9 @@ def test_rolling_a_day_again_changes_nothing() -> None:
     def rows() -> list[tuple[Any, ...]]:
         return sorted(
             Rollup.objects.values_list(
-                *("day", "period", "site", "dimension", "value", "traffic", "verified"),
-                *("views", "visitors", "seconds", "folded", "largest_views", "largest_visitors"),
+                *("day", "period", "scope", "site", "dimension", "value", "traffic"),
+                *("verified", "views", "visitors", "seconds", "folded", "largest_views"),
+                "largest_visitors",
             )
         )
 
@@ -611,7 +612,9 @@ def test_today_is_rolled_up_by_the_hour(monkeypatch: pytest.MonkeyPatch) -> None
     _pin(monkeypatch, _today_at(16.2))
     assert rollups.catch_up() == 1
     assert rollups.partial() == {today: _today_at(16)}
-    assert Rollup.objects.filter(day=today, dimension="page").count() == 3
+    # Three pages of one site: three rows of the site's and three of every site's.
+    pages = Rollup.objects.filter(day=today, dimension="page")
+    assert pages.filter(scope="site").count() == pages.filter(scope="all").count() == 3
 
 
 @pytest.mark.parametrize(
@@ -680,12 +683,15 @@ def test_a_folded_long_tail_keeps_totals_exact_and_lists_bounded(seed: int) -> N
         # At most the kept values and one row of the others per group: ten
         # for people, two for bots and prefetches (the defaults; bot reasons
         # are kept as people's values are).
-        groups = Rollup.objects.exclude(dimension="bot_reason").values(
-            "period", "day", "site", "dimension", "traffic", "verified"
-        )
-        for traffic, most in ((stats.Traffic.HUMAN, 11), (stats.Traffic.BOT, 3)):
-            per_group = groups.filter(traffic=traffic).annotate(n=Count("pk")).order_by("-n")
-            assert per_group[0]["n"] == most
+        # A group of every site's rows is not one site's: its folded row names
+        # no site, the kept rows of pages do.
+        rows = Rollup.objects.exclude(dimension="bot_reason")
+        group = ("period", "day", "dimension", "traffic", "verified")
+        for scope, keys in (("site", (*group, "site")), ("all", group)):
+            groups = rows.filter(scope=scope).values(*keys)
+            for traffic, most in ((stats.Traffic.HUMAN, 11), (stats.Traffic.BOT, 3)):
+                per_group = groups.filter(traffic=traffic).annotate(n=Count("pk")).order_by("-n")
+                assert per_group[0]["n"] == most
         reports = [stats.report_for(**_random_filters(rng)) for _ in range(3)]
         _assert_agree(rng, 30)
         whole = stats.report_for(traffic=stats.Traffic.ALL)
