@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -140,3 +141,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"lambdactr_django": {"handlers": ["console"], "level": "INFO"}},
 }
+
+# Django 6.1 sends e-mail through MAILERS (the digest, lambdactr_email); without
+# it every message warns that Django 2028 will have no default mailer.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"}}

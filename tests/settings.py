@@ -6,6 +6,7 @@ import atexit
 import shutil
 import tempfile
 
+import django
 import environ
 
 env = environ.Env()
@@ -71,3 +72,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests that look into the spool override this with their own directory.
 LAMBDACTR_SPOOL_DIR = tempfile.mkdtemp(prefix="lambdactr-test-spool-")
 atexit.register(shutil.rmtree, LAMBDACTR_SPOOL_DIR, ignore_errors=True)
+
+# Django 6.1 sends e-mail through MAILERS (the digest, lambdactr_email); without
+# it every message warns that Django 2028 will have no default mailer.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"}}
