@@ -158,7 +158,7 @@ class Settings:
 
     @property
     def ROLLUP_KEEP_BOTS(self) -> int:
-        return self._get("LAMBDACTR_ROLLUP_KEEP_BOTS", 2)
+        return self._get("LAMBDACTR_ROLLUP_KEEP_BOTS", 1)
 
     @property
     def RATE_LIMIT(self) -> int | None:

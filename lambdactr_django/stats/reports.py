@@ -224,8 +224,9 @@ class _Counts:
     ) -> list[Row]:
         """``rows`` with the bound of what they may be missing (see merge.shortfalls)."""
         rolled = self.rolled_chosen if rolled is None else rolled
-        if rolled is None or not rows:
+        if rolled is None:
             return rows
+        # An empty list too: its values may all have been folded.
         per_site = dimension in rollups.PER_SITE
         value = "path" if per_site else dimension_key(dimension)
         keyed = [{"site": row.lookups.get("site", ""), value: row.lookups[value]} for row in rows]

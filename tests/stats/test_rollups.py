@@ -681,7 +681,7 @@ def test_a_folded_long_tail_keeps_totals_exact_and_lists_bounded(seed: int) -> N
         assert folded.filter(dimension="entry").exists()
         assert folded.filter(dimension="language").exists()
         # At most the kept values and one row of the others per group: ten
-        # for people, two for bots and prefetches (the defaults; bot reasons
+        # for people, one for bots and prefetches (the defaults; bot reasons
         # are kept as people's values are).
         # A group of every site's rows is not one site's: its folded row names
         # no site, the kept rows of pages do.
@@ -689,7 +689,7 @@ def test_a_folded_long_tail_keeps_totals_exact_and_lists_bounded(seed: int) -> N
         group = ("period", "day", "dimension", "traffic", "verified")
         for scope, keys in (("site", (*group, "site")), ("all", group)):
             groups = rows.filter(scope=scope).values(*keys)
-            for traffic, most in ((stats.Traffic.HUMAN, 11), (stats.Traffic.BOT, 3)):
+            for traffic, most in ((stats.Traffic.HUMAN, 11), (stats.Traffic.BOT, 2)):
                 per_group = groups.filter(traffic=traffic).annotate(n=Count("pk")).order_by("-n")
                 assert per_group[0]["n"] == most
         reports = [stats.report_for(**_random_filters(rng)) for _ in range(3)]
@@ -698,7 +698,7 @@ def test_a_folded_long_tail_keeps_totals_exact_and_lists_bounded(seed: int) -> N
         assert whole.unlisted["pages"] > 0
         assert any(row.short for row in whole.browsers + whole.pages)
         # The busy values are kept every day in people's groups: their counts
-        # stay exact (bots' groups keep two values, so there they may not).
+        # stay exact (bots' groups keep one value, so there they may not).
         people = stats.report_for()
         assert people.browsers[0].label == "Chrome"
         assert people.browsers[0].short == 0
