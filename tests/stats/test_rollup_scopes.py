@@ -1,4 +1,4 @@
-"""Every site's groups: the statistics of all sites read one group of rollup rows
+"""Which rollup rows answer: the statistics of all sites read one group of rows
 a day (``scope`` "all"), one site's its own; both agree with the raw hits."""
 
 from __future__ import annotations
@@ -76,3 +76,20 @@ def test_values_folded_over_every_site_but_kept_by_each_are_bounded(seed: int) -
         # One site's statistics are exact: its group folded nothing.
         site = {**filters, "site": "site3.example"}
         assert stats.report_for(**site) == randomized._raw(site)  # type: ignore[arg-type]
+
+
+def test_an_empty_list_still_says_what_was_folded() -> None:
+    # Bots' groups keep one value (the default): the busiest device counts
+    # only second views, which no list shows, and the other one is folded.
+    when = timezone.now() - dt.timedelta(days=2)
+    hits = [
+        HeaderHit(created_at=when, is_bot=True, bot_reason="crawler", device=device, kind=kind)
+        for device, kind, count in (("bot", "second", 3), ("tablet", "view", 1))
+        for _ in range(count)
+    ]
+    HeaderHit.objects.bulk_create(hits)
+    rollups.catch_up()
+    for site in (None, ""):
+        rolled = stats.report_for(site=site, traffic=stats.Traffic.BOT)
+        assert rolled.devices == []
+        assert rolled.unlisted["devices"] == 1
