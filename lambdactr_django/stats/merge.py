@@ -151,6 +151,6 @@ def shortfalls(
             if per_site
             else overall
         )
-        where_kept = spared.get((site, row[value]), dict.fromkeys(measures, 0))
+        where_kept = spared.get((site, row[value]), none)
         shorts.append(max(bound[m] - where_kept[m] for m in measures))
     return shorts, max(overall.values())
