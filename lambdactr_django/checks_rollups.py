@@ -41,7 +41,26 @@ def _check_rollup_keep_bots() -> list[CheckMessage]:
     ]
 
 
+def _check_rollup_keep_every_site() -> list[CheckMessage]:
+    value = conf.ROLLUP_KEEP_EVERY_SITE
+    least = conf.ROLLUP_KEEP if isinstance(conf.ROLLUP_KEEP, int) else ROLLUP_KEEP_MIN
+    least = max(least, ROLLUP_KEEP_MIN)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= least:
+        return []
+    return [
+        Error(
+            f"LAMBDACTR_ROLLUP_KEEP_EVERY_SITE should be an integer of at least "
+            f"LAMBDACTR_ROLLUP_KEEP ({least}), not {value!r}.",
+            hint="It is how many pages, entry pages and referrers of people a day's "
+            "rollups over every site keep one by one; one site's groups keep "
+            "LAMBDACTR_ROLLUP_KEEP.",
+            id="lambdactr_django.E403",
+        )
+    ]
+
+
 ROLLUP_CHECKS: list[Callable[[], list[CheckMessage]]] = [
     _check_rollup_keep,
     _check_rollup_keep_bots,
+    _check_rollup_keep_every_site,
 ]

@@ -157,6 +157,10 @@ class Settings:
         return self._get("LAMBDACTR_ROLLUP_KEEP", 10)
 
     @property
+    def ROLLUP_KEEP_EVERY_SITE(self) -> int:
+        return self._get("LAMBDACTR_ROLLUP_KEEP_EVERY_SITE", 30)
+
+    @property
     def ROLLUP_KEEP_BOTS(self) -> int:
         return self._get("LAMBDACTR_ROLLUP_KEEP_BOTS", 1)
 

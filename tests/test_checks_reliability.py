@@ -128,3 +128,16 @@ def test_e402_rollup_keep_bots(value: object) -> None:
 
 def test_e402_accepts_one() -> None:
     assert ids(LAMBDACTR_ROLLUP_KEEP_BOTS=1) == []
+
+
+@pytest.mark.parametrize("value", [9, 0, "30", 30.0, True, None])
+def test_e403_rollup_keep_every_site(value: object) -> None:
+    assert ids(LAMBDACTR_ROLLUP_KEEP_EVERY_SITE=value) == ["lambdactr_django.E403"]
+
+
+def test_e403_is_never_below_rollup_keep() -> None:
+    assert ids(LAMBDACTR_ROLLUP_KEEP=20, LAMBDACTR_ROLLUP_KEEP_EVERY_SITE=15) == [
+        "lambdactr_django.E403"
+    ]
+    assert ids(LAMBDACTR_ROLLUP_KEEP=20, LAMBDACTR_ROLLUP_KEEP_EVERY_SITE=20) == []
+    assert ids(LAMBDACTR_ROLLUP_KEEP_EVERY_SITE=10) == []

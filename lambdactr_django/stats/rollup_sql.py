@@ -70,6 +70,9 @@ _GROUP = {SITE: "site, traffic, verified", ALL: "traffic, verified"}
 # Dimensions whose values are paths of one site: their rows over every site
 # keep the site of each kept value (the lists name a site's page).
 PER_SITE = (PAGE, ENTRY)
+# Dimensions of many values a day (paths, referrer hosts): over every site,
+# people's groups keep LAMBDACTR_ROLLUP_KEEP_EVERY_SITE of them.
+LONG_TAILS = (PAGE, ENTRY, REFERRER)
 _ROLLUP = (
     *("day", "period", "scope", "site", "dimension", "value", "traffic", "verified"),
     *("views", "visitors", "seconds", "folded", "largest_views", "largest_visitors"),
@@ -78,10 +81,14 @@ _ROLLUP = (
 COLUMNS = {Kind.VIEW: "views", Kind.VISITOR_DAY: "visitors", Kind.SECOND_VIEW: "seconds"}
 
 
-def keep(traffic_class: str, dimension: str) -> int:
+def keep(traffic_class: str, dimension: str, scope: str = SITE) -> int:
     """How many values of a group of rows are kept one by one: fewer of bots and
     prefetches, whose long tails are not what the statistics are for, but for
-    the reasons bots were told apart, which are only theirs (and few)."""
+    the reasons bots were told apart, which are only theirs (and few); more
+    of people's paths and referrers over every site, where one group holds the
+    tails of every site, so the top ten of a range stay exact."""
+    if traffic_class == traffic.Traffic.HUMAN and scope == ALL and dimension in LONG_TAILS:
+        return conf.ROLLUP_KEEP_EVERY_SITE
     if traffic_class == traffic.Traffic.HUMAN or dimension == BOT_REASON:
         return conf.ROLLUP_KEEP
     return conf.ROLLUP_KEEP_BOTS
@@ -187,7 +194,7 @@ def _folding(dimension: str, scope: str) -> tuple[list[str], list[Any]]:
     group = _GROUP[scope]
     name = f"{scope}_{dimension}"
     human = traffic.Traffic.HUMAN
-    limits = [human, keep(human, dimension), keep(traffic.Traffic.BOT, dimension)]
+    limits = [human, keep(human, dimension, scope), keep(traffic.Traffic.BOT, dimension, scope)]
     return [
         f"kept_{name} AS (SELECT *, CASE WHEN place <= CASE WHEN traffic = %s "  # noqa: S608
         f"THEN %s ELSE %s END THEN 1 ELSE 0 END AS kept FROM ranked_{name})",

@@ -63,6 +63,7 @@ from lambdactr_django.stats.rollup_sql import (
     DIMENSIONS as DIMENSIONS,
     ENTRY as ENTRY,
     LANGUAGE as LANGUAGE,
+    LONG_TAILS as LONG_TAILS,
     OS as OS,
     PAGE as PAGE,
     PER_SITE as PER_SITE,

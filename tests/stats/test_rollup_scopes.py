@@ -93,3 +93,22 @@ def test_an_empty_list_still_says_what_was_folded() -> None:
         rolled = stats.report_for(site=site, traffic=stats.Traffic.BOT)
         assert rolled.devices == []
         assert rolled.unlisted["devices"] == 1
+
+
+def test_over_every_site_people_s_paths_keep_more_values() -> None:
+    # Twelve sites, two pages each: 24 pages, within the 30 that every site's
+    # groups keep of paths (LAMBDACTR_ROLLUP_KEEP_EVERY_SITE), while their 13
+    # browsers are more than the 10 kept of the rest.
+    HeaderHit.objects.bulk_create(_spread(random.Random(220), 12))
+    rollups.catch_up()
+    every = Rollup.objects.filter(scope="all", traffic=stats.Traffic.HUMAN, folded__gt=0)
+    assert not every.filter(dimension="page").exists()
+    assert every.get(dimension="browser").folded == 3
+    filters = {"site": None, "start": None, "end": None, "kind": None, "verified": True}
+    raw = randomized._raw({**filters, "traffic": stats.Traffic.HUMAN, "limit": 10})
+    assert stats.report_for(**filters).pages == raw.pages  # type: ignore[arg-type]
+    # Keeping 20, four are folded (and the pages of one site are still its own).
+    with override_settings(LAMBDACTR_ROLLUP_KEEP_EVERY_SITE=20):
+        rollups.roll(randomized._sealed())
+    assert every.get(dimension="page").folded == 4
+    assert not Rollup.objects.filter(scope="site", dimension="page", folded__gt=0).exists()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.test import override_settings
 from django.utils import timezone
 
@@ -684,14 +684,18 @@ def test_a_folded_long_tail_keeps_totals_exact_and_lists_bounded(seed: int) -> N
         # for people, one for bots and prefetches (the defaults; bot reasons
         # are kept as people's values are).
         # A group of every site's rows is not one site's: its folded row names
-        # no site, the kept rows of pages do.
+        # no site, the kept rows of pages do; people's paths and referrers
+        # over every site keep 30 (LAMBDACTR_ROLLUP_KEEP_EVERY_SITE).
         rows = Rollup.objects.exclude(dimension="bot_reason")
         group = ("period", "day", "dimension", "traffic", "verified")
+        tails = Q(scope="all", traffic=stats.Traffic.HUMAN, dimension__in=rollups.LONG_TAILS)
         for scope, keys in (("site", (*group, "site")), ("all", group)):
-            groups = rows.filter(scope=scope).values(*keys)
+            groups = rows.filter(scope=scope).exclude(tails).values(*keys)
             for traffic, most in ((stats.Traffic.HUMAN, 11), (stats.Traffic.BOT, 2)):
                 per_group = groups.filter(traffic=traffic).annotate(n=Count("pk")).order_by("-n")
                 assert per_group[0]["n"] == most
+        per_group = rows.filter(tails).values(*group).annotate(n=Count("pk")).order_by("-n")
+        assert per_group[0]["n"] == 31
         reports = [stats.report_for(**_random_filters(rng)) for _ in range(3)]
         _assert_agree(rng, 30)
         whole = stats.report_for(traffic=stats.Traffic.ALL)
