@@ -31,7 +31,7 @@ from django.db.models.sql import InsertQuery
 from lambdactr_django.conf import conf
 from lambdactr_django.hits import COLUMNS
 from lambdactr_django.models import HeaderHit, column_of
-from lambdactr_django.store import sqlite_writers
+from lambdactr_django.store import prepared, sqlite_writers
 from lambdactr_django.store.limits import (
     UNAVAILABLE as UNAVAILABLE,
     limit_statement_time,
@@ -42,7 +42,6 @@ from lambdactr_django.store.limits import (
 from lambdactr_django.store.rows import Record, row_of
 
 if TYPE_CHECKING:
-    from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Field
 
 # The temporary table a month's rows wait in while their partition is made.
@@ -212,21 +211,14 @@ def insert_row(values: Record, alias: str, *, before: str = "") -> None:
             cursor.execute(f"{before}; {sql}" if before else sql, params)
         return
     # Else one cursor per connection, kept, and Django's checks without its
-    # wrapper of a new cursor per hit, which costs more than it does here.
+    # wrapper of a new cursor per hit, which costs more than it does here; on
+    # PostgreSQL, the INSERT prepared once per connection (store/prepared.py).
     connection.validate_thread_sharing()
     connection.validate_no_broken_transaction()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        _cursor(connection).execute(f"{before}; {sql}" if before else sql, params)
-
-
-def _cursor(connection: BaseDatabaseWrapper) -> Any:
-    kept = getattr(connection, "_lambdactr_cursor", None)
-    if kept is None or kept[0] is not connection.connection:
-        kept = (connection.connection, connection.create_cursor())
-        connection._lambdactr_cursor = kept  # type: ignore[attr-defined]
-    return kept[1]
+        prepared.send(connection, sql, params, before)
 
 
 def copy_records(records: Sequence[Record], alias: str) -> int:
