@@ -17,7 +17,6 @@ meet another session), the INSERT goes as text, as before.
 from __future__ import annotations
 
 import re
-import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,9 +28,6 @@ NAME = "lambdactr_hit_insert"
 MISSING = "26000"
 EXISTS = "42P05"
 
-# The psycopg connections that hold the statement, as far as this process
-# knows; a new connection (a reconnect, CONN_MAX_AGE) is not among them.
-_ready: weakref.WeakSet[Any] = weakref.WeakSet()
 # The INSERT's text -> its PREPARE, and the EXECUTE for its parameters.
 _prepared: dict[str, tuple[str, str]] = {}
 
@@ -55,12 +51,15 @@ def _execute(
     connection: BaseDatabaseWrapper, cursor: Any, sql: str, params: list[Any], before: str
 ) -> None:
     prepare, execute = _statements(sql)
+    # The psycopg connection known to hold the statement, kept on Django's: a
+    # new one (a reconnect, CONN_MAX_AGE) is not it. An identity check, not a
+    # WeakSet's lookup: this runs on every hit.
     session = connection.connection
     # At most twice as the prepared statement: what the session says it has or
     # lacks is believed the second time. A third time only if a pooler hands
     # each query another session: then as text, which any session takes.
     for _attempt in range(2):
-        ready = session in _ready
+        ready = getattr(connection, "_lambdactr_prepared", None) is session
         query = f"{before}; {execute}" if ready else f"{before}; {prepare}; {execute}"
         try:
             cursor.execute(query, params)
@@ -69,19 +68,20 @@ def _execute(
             # autocommit the failed query's implicit transaction is rolled
             # back whole, the hit with it, so it may be sent again.
             code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-            if code == MISSING:
-                _ready.discard(session)
-            elif code == EXISTS:
-                _ready.add(session)
-            else:
+            if code not in (MISSING, EXISTS):
                 # Whether the PREPARE ran before the failure is unknown: the
                 # next hit prepares, and learns from EXISTS if it had.
-                _ready.discard(session)
+                _mark(connection, None)
                 raise
+            _mark(connection, session if code == EXISTS else None)
         else:
-            _ready.add(session)
+            _mark(connection, session)
             return
     cursor.execute(f"{before}; {sql}", params)
+
+
+def _mark(connection: BaseDatabaseWrapper, session: Any) -> None:
+    connection._lambdactr_prepared = session  # type: ignore[attr-defined]
 
 
 def _statements(sql: str) -> tuple[str, str]:

@@ -105,7 +105,7 @@ def test_a_session_that_has_it_already_is_believed(fresh: None) -> None:
     # A session whose statement this process does not know of: a pooled
     # server connection left by another client, say.
     database.insert(rows.new_values(HIT))
-    prepared._ready.discard(connection.connection)
+    connection._lambdactr_prepared = None
 
     database.insert(rows.new_values(HIT))
 
@@ -113,6 +113,34 @@ def test_a_session_that_has_it_already_is_believed(fresh: None) -> None:
     found = statement()
     assert found is not None
     assert found[1] == 2
+
+
+class SessionsThatChange:
+    """A kept cursor behind a pooler that hands each query another session."""
+
+    def __init__(self, cursor: object, codes: list[str]) -> None:
+        self.cursor, self.codes, self.sent = cursor, codes, []
+
+    def execute(self, query: str, params: list[object]) -> object:
+        self.sent.append(query.split("; ")[1].split(" ", 1)[0])
+        if "EXECUTE" in query and self.codes:
+            error = Exception("the session has changed")
+            error.sqlstate = self.codes.pop(0)  # type: ignore[attr-defined]
+            raise error
+        return self.cursor.execute(query, params)  # type: ignore[attr-defined]
+
+
+def test_a_pooler_that_changes_sessions_gets_the_insert_as_text(fresh: None) -> None:
+    database.insert(rows.new_values(HIT))
+    kept = connection._lambdactr_cursor  # type: ignore[attr-defined]
+    flaky = SessionsThatChange(kept[1], [prepared.MISSING, prepared.EXISTS])
+    connection._lambdactr_cursor = (kept[0], flaky)  # type: ignore[attr-defined]
+
+    database.insert(rows.new_values(HIT))
+
+    # Lacking it, then having it: neither believed a third time.
+    assert flaky.sent == ["EXECUTE", "PREPARE", "INSERT"]
+    assert HeaderHit.objects.count() == 2
 
 
 def test_inside_a_transaction_the_insert_goes_as_text(fresh: None) -> None:
