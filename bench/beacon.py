@@ -263,7 +263,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         "--pg-url",
         default=os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432/lambdactr"),
         help="PostgreSQL server to create the scratch database on (default: $PG_URL or "
-        "postgres://postgres@127.0.0.1:5432/lambdactr; only its host, port and login are used)",
+        "postgres://postgres@127.0.0.1:5432/lambdactr; its host, port and login are used, and "
+        "its database's name names the scratch one: lambdactr_bench_PID)",
     )
     parser.add_argument(
         "--signed",
@@ -392,9 +393,14 @@ class Postgres(Database):
 
         self._psycopg = psycopg
         self._sql = sql
-        base = server_url.rsplit("/", 1)[0]
+        base, _, database = server_url.split("?", 1)[0].rpartition("/")
         self._admin_url = f"{base}/postgres"
-        self.name = f"lambdactr_bench_{os.getpid()}"
+        # Named after the URL's database, so that runs of several checkouts
+        # sharing one server tell their scratch databases apart.
+        prefix = database or "lambdactr"
+        if not prefix.endswith("_bench"):
+            prefix += "_bench"
+        self.name = f"{prefix[:50]}_{os.getpid()}"
         self.url = f"{base}/{self.name}"
         with psycopg.connect(self._admin_url, autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
@@ -456,7 +462,8 @@ class Sqlite(Database):
 
 
 @contextlib.contextmanager
-def scratch_database(kind: str, options: Options) -> Iterator[Database]:
+def scratch_database(kind: str, options: Options, *, keep: bool = False) -> Iterator[Database]:
+    """A new database for one run, dropped after it unless ``keep``."""
     database: Database
     try:
         database = Postgres(options.pg_url) if kind == "postgres" else Sqlite()
@@ -465,7 +472,10 @@ def scratch_database(kind: str, options: Options) -> Iterator[Database]:
     try:
         yield database
     finally:
-        database.drop()
+        if keep:
+            print(f"kept the scratch database: {database.url}", file=sys.stderr)
+        else:
+            database.drop()
 
 
 # The server -----------------------------------------------------------------

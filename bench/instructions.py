@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/instructions.py [--database sqlite|postgres]
        [--mode durable|buffered] [--requests N] [--targets empty,view,middleware,wsgi]
-       [--no-valgrind]
+       [--no-valgrind] [--keep] [--backend-cpu]
 
 For each target this runs one Python process under ``valgrind --tool=callgrind``
 that sets up the example project (DEBUG off, rate limit off, on a scratch
@@ -21,11 +21,21 @@ flush at exit rather than every second (see below). The targets:
 
 Only this process is counted: on PostgreSQL the server's own work is not.
 ``--no-valgrind`` times the same loops instead (microseconds per request).
+The measured processes run with ``PYTHONHASHSEED=0``: a set's or a dict's
+order, and so the work of what iterates it, is then the same in every run.
+``--backend-cpu`` (PostgreSQL) counts instead the CPU time of the server
+process serving the worker, from its ``/proc/PID/schedstat``, and the
+worker's own, over the N requests after a first one: microseconds per
+request, on a machine where the database runs beside the benchmark.
+``--keep`` keeps the scratch database and callgrind's output files (for
+``callgrind_annotate``) and says where they are. On PostgreSQL the scratch
+database is named after PG_URL's (see bench/run).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import re
@@ -33,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +100,47 @@ def serve(count: int, path: str) -> None:
         raise SystemExit(f"unexpected answers: {bad}")
 
 
+def backend_cpu(count: int, path: str) -> None:
+    """In the measured process: the server's and this process's CPU per request."""
+    serve(1, path)  # which loads Django
+    from django.db import connections
+
+    from lambdactr_django.store.database import beacon_alias
+
+    connection = connections[beacon_alias()]
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    server, worker = _on_cpu(pid), time.process_time()
+    serve(count, path)
+    if connection.connection is None or connection.connection.info.backend_pid != pid:
+        raise SystemExit("the connection changed during the run")
+    print(f"{(_on_cpu(pid) - server) / count * 1e6} {(time.process_time() - worker) / count * 1e6}")
+
+
+def _on_cpu(pid: int) -> float:
+    # schedstat's first field: nanoseconds on a CPU (stat's ticks are 10 ms).
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+
+
+def run_backend_cpu(env: dict[str, str], target: str, count: int) -> tuple[float, float]:
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
+        f"import instructions; instructions.backend_cpu({count}, {TARGETS[target][1]!r})"
+    )
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=beacon.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{target} failed:\n{done.stdout}{done.stderr[-3000:]}")
+    server, worker = done.stdout.split()[-2:]
+    return float(server), float(worker)
+
+
 def measure(env: dict[str, str], target: str, count: int, valgrind: bool, tmp: Path) -> float:
     """Instructions (or seconds) of a run answering ``count`` requests."""
     code = (
@@ -123,10 +175,20 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=500, help="N (default 500, at most 20000)")
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--no-valgrind", action="store_true", help="time the loops instead")
+    parser.add_argument(
+        "--backend-cpu",
+        action="store_true",
+        help="PostgreSQL: the server process's CPU per request, and the worker's",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch database and callgrind's output"
+    )
     args = parser.parse_args()
     targets = [name.strip() for name in args.targets.split(",") if name.strip()]
     if set(targets) - set(TARGETS):
         parser.error(f"--targets among {', '.join(TARGETS)}")
+    if args.backend_cpu and args.database != "postgres":
+        parser.error("--backend-cpu needs --database postgres")
     count = max(10, min(args.requests, 20000))
     # Under valgrind a second is a few dozen requests: a flush every second would
     # store batches a hundred times smaller than a real worker's. One flush for
@@ -134,12 +196,19 @@ def main() -> int:
     options = beacon.parse_args(["--databases", args.database, "--buffer-seconds", "60"])
     valgrind = not args.no_valgrind
     with (
-        beacon.scratch_database(args.database, options) as database,
-        tempfile.TemporaryDirectory() as tmp,
+        beacon.scratch_database(args.database, options, keep=args.keep) as database,
+        _directory(args.keep) as tmp,
     ):
-        env = beacon.server_env(database, options)
+        env = {**beacon.server_env(database, options), "PYTHONHASHSEED": "0"}
         beacon.manage(env, "migrate", "--noinput")
         env = beacon.mode_env(env, args.mode, Path(tmp), options)
+        if args.backend_cpu:
+            print(f"{args.database}/{args.mode}, {count} requests per target, µs of CPU each")
+            for target in targets:
+                target_env = {**env, "BEACON_FAST_PATH": TARGETS[target][0]}
+                server, worker = run_backend_cpu(target_env, target, count)
+                print(f"  {target:<11} server {server:8.1f}   worker {worker:8.1f}", flush=True)
+            return 0
         unit = "instructions" if valgrind else "us"
         print(
             f"{args.database}/{args.mode}, {count} and {2 * count} requests per target, "
@@ -154,6 +223,19 @@ def main() -> int:
             figure = f"{per_request:,.0f}" if valgrind else f"{per_request * 1e6:,.1f}"
             print(f"  {target:<11} {figure:>12} {unit}", flush=True)
     return 0
+
+
+@contextlib.contextmanager
+def _directory(keep: bool) -> Iterator[str]:
+    if not keep:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield tmp
+        return
+    tmp = tempfile.mkdtemp(prefix="lambdactr-instructions-")
+    try:
+        yield tmp
+    finally:
+        print(f"kept callgrind's output in {tmp}", file=sys.stderr)
 
 
 if __name__ == "__main__":
