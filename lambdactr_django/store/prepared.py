@@ -12,11 +12,15 @@ at once, re-preparing. Only in autocommit, where a failed query rolls back
 alone; inside a caller's transaction, or with ``DISABLE_SERVER_SIDE_CURSORS``
 (Django's word for a transaction-pooling PgBouncer, where every transaction may
 meet another session), the INSERT goes as text, as before.
+
+On SQLite, the INSERT's placeholders are made SQLite's once, not by Django's
+cursor on every hit.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,14 +32,24 @@ NAME = "lambdactr_hit_insert"
 MISSING = "26000"
 EXISTS = "42P05"
 
-# The INSERT's text -> its PREPARE, and the EXECUTE for its parameters.
+# The INSERT's text -> its PREPARE, and the EXECUTE for its parameters; and
+# -> the INSERT with SQLite's placeholders.
 _prepared: dict[str, tuple[str, str]] = {}
+_qmark: dict[str, str] = {}
 
 
 def send(connection: BaseDatabaseWrapper, sql: str, params: list[Any], before: str = "") -> None:
     """Run the INSERT ``sql`` with ``params`` on ``connection``'s kept cursor,
     ``before`` (a statement without parameters) first in the same round trip."""
     cursor = _cursor(connection)
+    if connection.vendor == "sqlite" and isinstance(cursor, sqlite3.Cursor):
+        query = _qmark.get(sql)
+        if query is None:
+            query = _qmark[sql] = cursor.convert_query(sql)  # type: ignore[attr-defined]
+        # sqlite3's own execute: Django's would turn %s into ? again, a
+        # regular expression over the INSERT on every hit.
+        sqlite3.Cursor.execute(cursor, query, params)
+        return
     if (
         connection.vendor != "postgresql"
         or not before
