@@ -23,6 +23,12 @@ import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+try:
+    from psycopg import errors, pq
+    from psycopg.adapt import Transformer
+except ImportError:  # No psycopg 3: SQLite, or psycopg2's cursor.
+    pass
+
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -36,6 +42,8 @@ EXISTS = "42P05"
 # -> the INSERT with SQLite's placeholders.
 _prepared: dict[str, tuple[str, str]] = {}
 _qmark: dict[str, str] = {}
+# A query with its parameters' places, as psycopg's bytes template.
+_templates: dict[str, bytes] = {}
 
 
 def send(connection: BaseDatabaseWrapper, sql: str, params: list[Any], before: str = "") -> None:
@@ -76,7 +84,7 @@ def _execute(
         ready = getattr(connection, "_lambdactr_prepared", None) is session
         query = f"{before}; {execute}" if ready else f"{before}; {prepare}; {execute}"
         try:
-            cursor.execute(query, params)
+            _run(cursor, query, params)
         except Exception as error:
             # Raw driver errors here: Django wraps them further out. In
             # autocommit the failed query's implicit transaction is rolled
@@ -92,6 +100,34 @@ def _execute(
             _mark(connection, session)
             return
     cursor.execute(f"{before}; {sql}", params)
+
+
+def _run(cursor: Any, query: str, params: list[Any]) -> None:
+    session: Any = getattr(cursor, "connection", None)
+    pgconn = getattr(session, "pgconn", None)
+    if pgconn is None:
+        # Not psycopg 3's: the cursor's own way.
+        cursor.execute(query, params)
+        return
+    # psycopg 3's libpq connection straight: the same literals its client-side
+    # cursor would make (its Transformer, with the connection's adapters), in
+    # one PQexec, without the cursor's machinery around them (its query
+    # parsing, prepare bookkeeping, generators and result handling: 45,000
+    # instructions, 5 % of a durable hit). Only for these statements, which
+    # return no rows.
+    template = _templates.get(query)
+    if template is None:
+        template = _templates[query] = query.replace("%", "%%").replace("%%s", "%s").encode()
+    tx = Transformer(session)
+    literals = tuple(b"NULL" if p is None else tx.as_literal(p) for p in params)
+    result = pgconn.exec_(template % literals)
+    if result.status == pq.ExecStatus.COMMAND_OK:
+        return
+    if pgconn.status == pq.ConnStatus.BAD:
+        # A lost connection (no SQLSTATE): an OperationalError, as psycopg's
+        # cursor raises it, so that the store tries a new one, then spools.
+        raise errors.OperationalError(pq.error_message(result, encoding=session.info.encoding))
+    raise errors.error_from_result(result, encoding=session.info.encoding)
 
 
 def _mark(connection: BaseDatabaseWrapper, session: Any) -> None:
