@@ -12,7 +12,6 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.core.signals import setting_changed
-from django.http import HttpRequest
 from django.http.request import HttpHeaders, split_domain_port, validate_host
 
 from lambdactr_django.beacon import bound, classify, sources
@@ -24,6 +23,7 @@ from lambdactr_django.beacon.clean import (
     repair_wsgi_string,
 )
 from lambdactr_django.beacon.country import country_of
+from lambdactr_django.beacon.lightrequest import BeaconRequest
 from lambdactr_django.beacon.signing import (
     SITE_PARAMETER,
     TOKEN_PARAMETER,
@@ -130,7 +130,7 @@ _ACRONYMS = {
 
 
 def capture(
-    request: HttpRequest, kind: str = Kind.VIEW, resource: str = Resource.STYLESHEET
+    request: BeaconRequest, kind: str = Kind.VIEW, resource: str = Resource.STYLESHEET
 ) -> Hit:
     """Everything the counter stores about one beacon request."""
     headers = stored_headers(request)
@@ -209,7 +209,7 @@ def is_own_site(site: str, *, signed: bool) -> bool:
     return bool(domain) and validate_host(domain, list(allowed))
 
 
-def _viewed_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
+def _viewed_page(request: BeaconRequest, headers: dict[str, str]) -> tuple[Page, bool]:
     token = _token(request, TOKEN_PARAMETER)
     page = read_token(token) if token is not None else None
     if page is not None:
@@ -219,7 +219,7 @@ def _viewed_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, b
     return page, _unsigned_counts(token, page.site)
 
 
-def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
+def _visitor_page(request: BeaconRequest, headers: dict[str, str]) -> tuple[Page, bool]:
     # A visitor-day (and a second view) belongs to a site; its path is the page
     # that loaded the visitor link, by its Referer: the visit's entry page.
     token = _token(request, SITE_PARAMETER)
@@ -231,7 +231,7 @@ def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, 
     return Page(site=loaded_by.site, path=loaded_by.path), _unsigned_counts(token, loaded_by.site)
 
 
-def _page_url(request: HttpRequest, headers: dict[str, str], site: str) -> str:
+def _page_url(request: BeaconRequest, headers: dict[str, str], site: str) -> str:
     # The beacon's Referer as sent, before the stored copy's query allowlist:
     # only its utm_* values are read, only when it is the counted site's page,
     # and not at all when LAMBDACTR_REDACTED_HEADERS drops the Referer.
@@ -247,7 +247,7 @@ def _unsigned_counts(token: str | None, site: str) -> bool:
     return token is None and not conf.REQUIRE_SIGNATURE and is_own_site(site, signed=False)
 
 
-def stored_headers(request: HttpRequest) -> dict[str, str]:
+def stored_headers(request: BeaconRequest) -> dict[str, str]:
     """The request's headers under canonical names, after the privacy rules."""
     headers: dict[str, str] = {}
     # Settings read once per request, not once per header: this is the hot path.
@@ -363,7 +363,7 @@ def canonical_header_name(name: str) -> str:
     return "-".join(_ACRONYMS.get(word.title(), word.title()) for word in words)
 
 
-def _token(request: HttpRequest, parameter: str) -> str | None:
+def _token(request: BeaconRequest, parameter: str) -> str | None:
     # None: no token was sent. "": one was sent but cannot be read.
     try:
         return request.GET.get(parameter)

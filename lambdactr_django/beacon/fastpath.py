@@ -25,11 +25,12 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured
-from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve, reverse
+
+from lambdactr_django.beacon.lightrequest import BeaconRequest, LightRequest
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -37,11 +38,12 @@ if TYPE_CHECKING:
     from lambdactr_django.beacon.answers import Answer
 
 # The beacon's own modules are imported when the fast path is built, not with
-# this module: wsgi.py imports it before Django is set up, as it would WhiteNoise.
+# this module: wsgi.py imports it before Django is set up, as it would WhiteNoise
+# (lightrequest.py reads no setting when imported).
 
 logger = logging.getLogger(__name__)
 
-Route = Callable[[HttpRequest], "Answer"]
+Route = Callable[[BeaconRequest], "Answer"]
 
 _ANSWERED_METHODS = frozenset({"GET", "HEAD"})
 _STATUS_LINES = {status: f"{status} {HTTPStatus(status).phrase}" for status in (200, 304)}
@@ -82,7 +84,7 @@ def _routed_to_the_beacon(path: str, name: str) -> bool:
     return False
 
 
-def allowed_host(request: HttpRequest) -> bool:
+def allowed_host(request: BeaconRequest) -> bool:
     host = request.META.get("HTTP_HOST")
     if host is None or "HTTP_X_FORWARDED_HOST" in request.META:
         # Rare for a browser: Django's own check, uncached.
@@ -101,7 +103,7 @@ def _host_allowed(host: str) -> bool:
     return _passes_get_host(request)
 
 
-def _passes_get_host(request: HttpRequest) -> bool:
+def _passes_get_host(request: BeaconRequest | HttpRequest) -> bool:
     try:
         request.get_host()
     except DisallowedHost:
@@ -130,9 +132,7 @@ class BeaconFastPath:
         route = self.routes.get(environ.get("PATH_INFO", ""))
         if route is None or environ.get("REQUEST_METHOD", "").upper() not in _ANSWERED_METHODS:
             return self.application(environ, start_response)
-        # A copy: WSGIRequest rewrites PATH_INFO and SCRIPT_NAME in the dict
-        # it is given, and Django may still get this environ below.
-        request = WSGIRequest({**environ})
+        request = LightRequest(environ)
         if not allowed_host(request):
             return self.application(environ, start_response)
         try:

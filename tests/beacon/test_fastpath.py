@@ -198,6 +198,18 @@ def test_django_gets_the_environ_untouched(path: str, method: str, host: str) ->
     assert HeaderHit.objects.count() == 0
 
 
+def test_a_hit_reads_its_environ_without_changing_it() -> None:
+    # The light request reads the environ itself rather than a copy of it.
+    environ = _environ("/ctr/s.css", QUERY_STRING="t=forged&x=1")
+    sent = dict(environ)
+
+    status, _, _ = _serve(BeaconFastPath(_Django()), environ)
+
+    assert status == "200 OK"
+    assert environ == sent
+    assert HeaderHit.objects.get().verified is False
+
+
 def test_no_request_signals_are_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[object] = []
 
