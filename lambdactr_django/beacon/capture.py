@@ -177,7 +177,7 @@ def capture(
 def labels_for(user_agent: str, headers: dict[str, str], resource: str) -> classify.Labels:
     """The labels of a hit from what is stored of it; capture and lambdactr_reclassify
     both use this, so a stored hit reclassifies to what capture would say today."""
-    return classify.label(user_agent, headers, resource, _lowered(conf.REDACTED_HEADERS))
+    return classify.label(user_agent, headers, resource, _redacted())
 
 
 def should_store(hit: Hit) -> bool:
@@ -250,37 +250,32 @@ def _unsigned_counts(token: str | None, site: str) -> bool:
 def stored_headers(request: BeaconRequest) -> dict[str, str]:
     """The request's headers under canonical names, after the privacy rules."""
     headers: dict[str, str] = {}
-    # Settings read once per request, not once per header: this is the hot path.
-    never = _lowered(conf.REDACTED_HEADERS) | {_csrf_header_name()}
-    also_kept = _lowered(conf.STORED_HEADERS)
+    meta = request.META
     store_address = conf.STORE_CLIENT_IP
     limit = conf.MAX_HEADERS
     max_length = conf.MAX_HEADER_LENGTH
     # META rather than request.headers: the same headers in the same order,
     # without building a second mapping of them on every request.
-    for key, value in request.META.items():
-        header = _header(key)
-        if header is None:
+    for key, value in meta.items():
+        rule = _rule(key)
+        if rule is None:
             continue
-        if header.name in _BODY_HEADERS and not request.META.get("CONTENT_LENGTH"):
+        if rule.body and not meta.get("CONTENT_LENGTH"):
             continue
         if len(headers) >= limit:
             break
-        if header.refused or header.lowered in never:
+        action = rule.action
+        if action == _DROP:
             continue
-        if not (
-            header.kept
-            or header.lowered in also_kept
-            or (store_address and header.lowered in CLIENT_ADDRESS_HEADERS)
-        ):
-            headers[header.canonical] = WITHHELD
+        if action == _WITHHOLD:
+            headers[rule.canonical] = WITHHELD
             continue
         text = _cleaned_value(value, max_length)
-        if header.lowered == "referer":
+        if action == _REFERER:
             text = clean_referrer(text)
-        headers[header.canonical] = text
+        headers[rule.canonical] = text
     if store_address and len(headers) < limit:
-        address = request.META.get("REMOTE_ADDR", "")
+        address = meta.get("REMOTE_ADDR", "")
         if address:
             headers[REMOTE_ADDR_KEY] = clean_text(address, max_length)
     return headers
@@ -304,6 +299,8 @@ def _cleaned_value_cached(value: str, max_length: int) -> str:
 
 def _forget_sites(**kwargs: object) -> None:
     is_own_site.cache_clear()
+    _rule.cache_clear()
+    _redacted.cache_clear()
 
 
 setting_changed.connect(_forget_sites, dispatch_uid="lambdactr_django.beacon.capture")
@@ -335,6 +332,47 @@ def _header(meta_key: str) -> _Header | None:
         refused=len(name) > MAX_HEADER_NAME_LENGTH or _never_stored(lowered),
         kept=lowered in STORED_VALUES or lowered.startswith(STORED_VALUE_PREFIXES),
     )
+
+
+# What a header's value becomes: nothing, WITHHELD, kept, or kept as a cleaned referrer.
+_DROP, _WITHHOLD, _KEEP, _REFERER = range(4)
+
+
+class _Rule(NamedTuple):
+    canonical: str
+    action: int
+    # Content-Type or Content-Length: kept only when a body was announced.
+    body: bool
+
+
+# The privacy rules of each META key, under the settings as they are: resolved
+# once per key rather than per header per hit. Bounded like _header, and
+# forgotten when a setting changes (LAMBDACTR_REDACTED_HEADERS, ...,
+# CSRF_HEADER_NAME).
+@functools.lru_cache(maxsize=1024)
+def _rule(meta_key: str) -> _Rule | None:
+    header = _header(meta_key)
+    if header is None:
+        return None
+    lowered = header.lowered
+    action = _KEEP
+    if header.refused or lowered in _redacted() or lowered == _csrf_header_name():
+        action = _DROP
+    elif not (
+        header.kept
+        or lowered in _lowered(conf.STORED_HEADERS)
+        or (conf.STORE_CLIENT_IP and lowered in CLIENT_ADDRESS_HEADERS)
+    ):
+        action = _WITHHOLD
+    elif lowered == "referer":
+        action = _REFERER
+    return _Rule(header.canonical, action, header.name in _BODY_HEADERS)
+
+
+@functools.cache
+def _redacted() -> frozenset[str]:
+    # LAMBDACTR_REDACTED_HEADERS lowered, until a setting changes.
+    return _lowered(conf.REDACTED_HEADERS)
 
 
 def _lowered(names: Sequence[str]) -> frozenset[str]:
