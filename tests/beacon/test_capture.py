@@ -618,3 +618,13 @@ def test_the_header_rules_follow_a_setting_changed_after_a_hit() -> None:
     ):
         assert stored_headers(request) == {"X-Team": WITHHELD}
     assert stored_headers(request) == {"User-Agent": "UA", "X-Team": WITHHELD, "X-Guard": WITHHELD}
+
+
+def test_a_cleaned_referrer_follows_the_allowlist_changed_after_a_hit() -> None:
+    # Cleaned referrers are kept per URL, and forgotten once a setting changes.
+    url = "https://blog.example/a/?utm_source=x&ref=y"
+    assert clean_referrer(url) == "https://blog.example/a/?utm_source=x"
+
+    with override_settings(LAMBDACTR_REFERRER_QUERY_ALLOWLIST=["ref"]):
+        assert clean_referrer(url) == "https://blog.example/a/?ref=y"
+    assert clean_referrer(url) == "https://blog.example/a/?utm_source=x"
