@@ -52,20 +52,13 @@ def size_at_most(hit: Hit) -> int:
     """At least ``hit_size(hit)``, from lengths alone: no text is encoded."""
     # JSON with ASCII escapes spells a character in at most 6 bytes (\uXXXX), one
     # outside the BMP in 12 (two of them); each string adds its quotes and a
-    # separator, each header a colon.
+    # separator, each header a colon. One join, so one pass in C over the texts.
     values = [hit.site, hit.path, hit.referrer, hit.referrer_host, hit.user_agent, hit.browser]
     values += (hit.utm_source, hit.utm_medium, hit.utm_campaign)
-    size = FIXED_BYTES + 2
-    for text in values:
-        size += _most_per_character(text) * len(text) + 3
-    for name, value in hit.headers.items():
-        size += _most_per_character(name) * len(name) + _most_per_character(value) * len(value)
-        size += 6
-    return size
-
-
-def _most_per_character(text: str) -> int:
-    return 6 if text.isascii() else 12
+    headers = hit.headers
+    texts = "".join(values) + "".join(headers) + "".join(headers.values())
+    most = 6 if texts.isascii() else 12
+    return FIXED_BYTES + 2 + most * len(texts) + 3 * len(values) + 6 * len(headers)
 
 
 def fit(hit: Hit) -> Hit:
