@@ -15,12 +15,12 @@ import secrets
 from collections.abc import Callable
 from typing import NamedTuple
 
-from django.http import HttpRequest
 from django.utils.http import http_date, parse_http_date_safe
 
 from lambdactr_django import days, store
 from lambdactr_django.beacon import ratelimit
 from lambdactr_django.beacon.capture import capture, should_store
+from lambdactr_django.beacon.lightrequest import BeaconRequest
 from lambdactr_django.beacon.signing import TOKEN_PARAMETER
 from lambdactr_django.conf import conf
 from lambdactr_django.hits import Kind, Resource
@@ -45,14 +45,14 @@ class Answer(NamedTuple):
     body: bytes
 
 
-def stylesheet(request: HttpRequest) -> Answer:
+def stylesheet(request: BeaconRequest) -> Answer:
     """An empty stylesheet; each GET stores one page view."""
     if request.method == "GET":
         record(request, Kind.VIEW, Resource.STYLESHEET)
     return uncacheable(b"", "text/css")
 
 
-def image(request: HttpRequest) -> Answer:
+def image(request: BeaconRequest) -> Answer:
     """A transparent 1x1 GIF for feed readers and e-mail; each GET stores one page view."""
     if request.method == "GET":
         record(request, Kind.VIEW, Resource.IMAGE)
@@ -66,7 +66,7 @@ def image(request: HttpRequest) -> Answer:
 VIEWS_COUNTED = 2
 
 
-def visitor_day(request: HttpRequest) -> Answer:
+def visitor_day(request: BeaconRequest) -> Answer:
     """An empty stylesheet revalidated on every page: its Last-Modified counts this
     browser's views today (docs/visits.md). The first GET of the day is one
     visitor-day (a visit), the second a second view; later ones store nothing."""
@@ -95,14 +95,14 @@ def views_seen(if_modified_since: str, day_started: float) -> int:
 
 
 # By the URL names of lambdactr_django.urls, which the fast path reverses.
-BY_URL_NAME: dict[str, Callable[[HttpRequest], Answer]] = {
+BY_URL_NAME: dict[str, Callable[[BeaconRequest], Answer]] = {
     "stylesheet": stylesheet,
     "daily": visitor_day,
     "image": image,
 }
 
 
-def record(request: HttpRequest, kind: str, resource: str) -> None:
+def record(request: BeaconRequest, kind: str, resource: str) -> None:
     # The page embedding the link must never see an error: log and carry on.
     # A refused or spooled hit gets the same answer as a stored one.
     try:
@@ -118,7 +118,7 @@ def record(request: HttpRequest, kind: str, resource: str) -> None:
         logger.exception("lambdactr: could not store a hit")
 
 
-def _counts_once_more(request: HttpRequest) -> bool:
+def _counts_once_more(request: BeaconRequest) -> bool:
     # Only a signed token names a referrer (an unsigned beacon's Referer is the
     # page itself), so the token is there.
     return ratelimit.referrer_link_counts(request.GET.get(TOKEN_PARAMETER, ""))

@@ -12,7 +12,6 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.core.signals import setting_changed
-from django.http import HttpRequest
 from django.http.request import HttpHeaders, split_domain_port, validate_host
 
 from lambdactr_django.beacon import bound, classify, sources
@@ -24,6 +23,7 @@ from lambdactr_django.beacon.clean import (
     repair_wsgi_string,
 )
 from lambdactr_django.beacon.country import country_of
+from lambdactr_django.beacon.lightrequest import BeaconRequest
 from lambdactr_django.beacon.signing import (
     SITE_PARAMETER,
     TOKEN_PARAMETER,
@@ -130,7 +130,7 @@ _ACRONYMS = {
 
 
 def capture(
-    request: HttpRequest, kind: str = Kind.VIEW, resource: str = Resource.STYLESHEET
+    request: BeaconRequest, kind: str = Kind.VIEW, resource: str = Resource.STYLESHEET
 ) -> Hit:
     """Everything the counter stores about one beacon request."""
     headers = stored_headers(request)
@@ -177,7 +177,7 @@ def capture(
 def labels_for(user_agent: str, headers: dict[str, str], resource: str) -> classify.Labels:
     """The labels of a hit from what is stored of it; capture and lambdactr_reclassify
     both use this, so a stored hit reclassifies to what capture would say today."""
-    return classify.label(user_agent, headers, resource, _lowered(conf.REDACTED_HEADERS))
+    return classify.label(user_agent, headers, resource, _redacted())
 
 
 def should_store(hit: Hit) -> bool:
@@ -209,7 +209,7 @@ def is_own_site(site: str, *, signed: bool) -> bool:
     return bool(domain) and validate_host(domain, list(allowed))
 
 
-def _viewed_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
+def _viewed_page(request: BeaconRequest, headers: dict[str, str]) -> tuple[Page, bool]:
     token = _token(request, TOKEN_PARAMETER)
     page = read_token(token) if token is not None else None
     if page is not None:
@@ -219,7 +219,7 @@ def _viewed_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, b
     return page, _unsigned_counts(token, page.site)
 
 
-def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, bool]:
+def _visitor_page(request: BeaconRequest, headers: dict[str, str]) -> tuple[Page, bool]:
     # A visitor-day (and a second view) belongs to a site; its path is the page
     # that loaded the visitor link, by its Referer: the visit's entry page.
     token = _token(request, SITE_PARAMETER)
@@ -231,7 +231,7 @@ def _visitor_page(request: HttpRequest, headers: dict[str, str]) -> tuple[Page, 
     return Page(site=loaded_by.site, path=loaded_by.path), _unsigned_counts(token, loaded_by.site)
 
 
-def _page_url(request: HttpRequest, headers: dict[str, str], site: str) -> str:
+def _page_url(request: BeaconRequest, headers: dict[str, str], site: str) -> str:
     # The beacon's Referer as sent, before the stored copy's query allowlist:
     # only its utm_* values are read, only when it is the counted site's page,
     # and not at all when LAMBDACTR_REDACTED_HEADERS drops the Referer.
@@ -247,40 +247,35 @@ def _unsigned_counts(token: str | None, site: str) -> bool:
     return token is None and not conf.REQUIRE_SIGNATURE and is_own_site(site, signed=False)
 
 
-def stored_headers(request: HttpRequest) -> dict[str, str]:
+def stored_headers(request: BeaconRequest) -> dict[str, str]:
     """The request's headers under canonical names, after the privacy rules."""
     headers: dict[str, str] = {}
-    # Settings read once per request, not once per header: this is the hot path.
-    never = _lowered(conf.REDACTED_HEADERS) | {_csrf_header_name()}
-    also_kept = _lowered(conf.STORED_HEADERS)
+    meta = request.META
     store_address = conf.STORE_CLIENT_IP
     limit = conf.MAX_HEADERS
     max_length = conf.MAX_HEADER_LENGTH
     # META rather than request.headers: the same headers in the same order,
     # without building a second mapping of them on every request.
-    for key, value in request.META.items():
-        header = _header(key)
-        if header is None:
+    for key, value in meta.items():
+        rule = _rule(key)
+        if rule is None:
             continue
-        if header.name in _BODY_HEADERS and not request.META.get("CONTENT_LENGTH"):
+        if rule.body and not meta.get("CONTENT_LENGTH"):
             continue
         if len(headers) >= limit:
             break
-        if header.refused or header.lowered in never:
+        action = rule.action
+        if action == _DROP:
             continue
-        if not (
-            header.kept
-            or header.lowered in also_kept
-            or (store_address and header.lowered in CLIENT_ADDRESS_HEADERS)
-        ):
-            headers[header.canonical] = WITHHELD
+        if action == _WITHHOLD:
+            headers[rule.canonical] = WITHHELD
             continue
         text = _cleaned_value(value, max_length)
-        if header.lowered == "referer":
+        if action == _REFERER:
             text = clean_referrer(text)
-        headers[header.canonical] = text
+        headers[rule.canonical] = text
     if store_address and len(headers) < limit:
-        address = request.META.get("REMOTE_ADDR", "")
+        address = meta.get("REMOTE_ADDR", "")
         if address:
             headers[REMOTE_ADDR_KEY] = clean_text(address, max_length)
     return headers
@@ -304,6 +299,8 @@ def _cleaned_value_cached(value: str, max_length: int) -> str:
 
 def _forget_sites(**kwargs: object) -> None:
     is_own_site.cache_clear()
+    _rule.cache_clear()
+    _redacted.cache_clear()
 
 
 setting_changed.connect(_forget_sites, dispatch_uid="lambdactr_django.beacon.capture")
@@ -337,6 +334,47 @@ def _header(meta_key: str) -> _Header | None:
     )
 
 
+# What a header's value becomes: nothing, WITHHELD, kept, or kept as a cleaned referrer.
+_DROP, _WITHHOLD, _KEEP, _REFERER = range(4)
+
+
+class _Rule(NamedTuple):
+    canonical: str
+    action: int
+    # Content-Type or Content-Length: kept only when a body was announced.
+    body: bool
+
+
+# The privacy rules of each META key, under the settings as they are: resolved
+# once per key rather than per header per hit. Bounded like _header, and
+# forgotten when a setting changes (LAMBDACTR_REDACTED_HEADERS, ...,
+# CSRF_HEADER_NAME).
+@functools.lru_cache(maxsize=1024)
+def _rule(meta_key: str) -> _Rule | None:
+    header = _header(meta_key)
+    if header is None:
+        return None
+    lowered = header.lowered
+    action = _KEEP
+    if header.refused or lowered in _redacted() or lowered == _csrf_header_name():
+        action = _DROP
+    elif not (
+        header.kept
+        or lowered in _lowered(conf.STORED_HEADERS)
+        or (conf.STORE_CLIENT_IP and lowered in CLIENT_ADDRESS_HEADERS)
+    ):
+        action = _WITHHOLD
+    elif lowered == "referer":
+        action = _REFERER
+    return _Rule(header.canonical, action, header.name in _BODY_HEADERS)
+
+
+@functools.cache
+def _redacted() -> frozenset[str]:
+    # LAMBDACTR_REDACTED_HEADERS lowered, until a setting changes.
+    return _lowered(conf.REDACTED_HEADERS)
+
+
 def _lowered(names: Sequence[str]) -> frozenset[str]:
     # Cached on the setting's value: a settings override gets its own entry.
     return _lowered_cached(tuple(names))
@@ -363,7 +401,7 @@ def canonical_header_name(name: str) -> str:
     return "-".join(_ACRONYMS.get(word.title(), word.title()) for word in words)
 
 
-def _token(request: HttpRequest, parameter: str) -> str | None:
+def _token(request: BeaconRequest, parameter: str) -> str | None:
     # None: no token was sent. "": one was sent but cannot be read.
     try:
         return request.GET.get(parameter)

@@ -4,9 +4,12 @@ outside the allowlist)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from fnmatch import fnmatchcase
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from django.core.signals import setting_changed
 
 from lambdactr_django.conf import conf
 from lambdactr_django.hits import MAX_PATH_LENGTH, MAX_REFERRER_LENGTH, MAX_SITE_LENGTH, Page
@@ -14,10 +17,25 @@ from lambdactr_django.hits import MAX_PATH_LENGTH, MAX_REFERRER_LENGTH, MAX_SITE
 # PostgreSQL refuses NUL in text and jsonb; other C0 controls only make trouble
 # when shown. Tab stays: it is legal in header values.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# A site's beacon sees the same pages and referrers over and over: the URL
+# functions below keep their last answers, for URLs up to this long, so a
+# hostile one neither fills the memory nor pushes out more than one entry.
+_CACHED_URL_LENGTH = 2048
 
 
 def referrer_host(referrer: str) -> str:
     """The host part of a stored referrer, for grouping; "" when there is none."""
+    if len(referrer) <= _CACHED_URL_LENGTH:
+        return _referrer_host_cached(referrer)
+    return _referrer_host(referrer)
+
+
+@functools.lru_cache(maxsize=1024)
+def _referrer_host_cached(referrer: str) -> str:
+    return _referrer_host(referrer)
+
+
+def _referrer_host(referrer: str) -> str:
     try:
         return (urlsplit(referrer).hostname or "")[:MAX_SITE_LENGTH]
     except ValueError:
@@ -49,6 +67,18 @@ def clean_text(value: str, limit: int) -> str:
 
 def clean_referrer(url: str) -> str:
     """``url`` without credentials, fragment, or query parameters not allowed."""
+    if len(url) <= _CACHED_URL_LENGTH:
+        return _clean_referrer_cached(url)
+    return _clean_referrer(url)
+
+
+# Forgotten when a setting changes (LAMBDACTR_REFERRER_QUERY_ALLOWLIST).
+@functools.lru_cache(maxsize=1024)
+def _clean_referrer_cached(url: str) -> str:
+    return _clean_referrer(url)
+
+
+def _clean_referrer(url: str) -> str:
     url = clean_text(url, MAX_REFERRER_LENGTH * 2)
     try:
         parts = urlsplit(url)
@@ -73,6 +103,18 @@ def _allowed_query(query: str) -> str:
 
 def page_from_url(url: str) -> Page:
     """The site and path of a page, from its URL."""
+    # A Page is frozen: one answer can serve every hit from the page.
+    if len(url) <= _CACHED_URL_LENGTH:
+        return _page_from_url_cached(url)
+    return _page_from_url(url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _page_from_url_cached(url: str) -> Page:
+    return _page_from_url(url)
+
+
+def _page_from_url(url: str) -> Page:
     try:
         parts = urlsplit(url)
         site = _host_and_port(parts)
@@ -99,3 +141,10 @@ def clean_site(site: str) -> str:
 
 def clean_path(path: str) -> str:
     return clean_text(path, MAX_PATH_LENGTH)
+
+
+def _forget_referrers(**kwargs: object) -> None:
+    _clean_referrer_cached.cache_clear()
+
+
+setting_changed.connect(_forget_referrers, dispatch_uid="lambdactr_django.beacon.clean")

@@ -10,8 +10,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, Final
 
-from django.http import HttpRequest
-
+from lambdactr_django.beacon.lightrequest import BeaconRequest
 from lambdactr_django.beacon.ratelimit import client_address
 from lambdactr_django.conf import conf
 
@@ -36,7 +35,7 @@ _CODES = """
 ISO_3166_ALPHA_2: Final = frozenset(_CODES.split())
 
 
-def country_of(request: HttpRequest) -> str:
+def country_of(request: BeaconRequest) -> str:
     """The ISO code of the request's country, or "" where none is known; never raises
     for a missing or broken database (it is logged once)."""
     header = conf.COUNTRY_HEADER

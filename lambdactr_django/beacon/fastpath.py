@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured
-from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
+from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve, reverse
+
+from lambdactr_django.beacon.lightrequest import BeaconRequest, LightRequest
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -37,11 +40,12 @@ if TYPE_CHECKING:
     from lambdactr_django.beacon.answers import Answer
 
 # The beacon's own modules are imported when the fast path is built, not with
-# this module: wsgi.py imports it before Django is set up, as it would WhiteNoise.
+# this module: wsgi.py imports it before Django is set up, as it would WhiteNoise
+# (lightrequest.py reads no setting when imported).
 
 logger = logging.getLogger(__name__)
 
-Route = Callable[[HttpRequest], "Answer"]
+Route = Callable[[BeaconRequest], "Answer"]
 
 _ANSWERED_METHODS = frozenset({"GET", "HEAD"})
 _STATUS_LINES = {status: f"{status} {HTTPStatus(status).phrase}" for status in (200, 304)}
@@ -82,7 +86,7 @@ def _routed_to_the_beacon(path: str, name: str) -> bool:
     return False
 
 
-def allowed_host(request: HttpRequest) -> bool:
+def allowed_host(request: BeaconRequest) -> bool:
     host = request.META.get("HTTP_HOST")
     if host is None or "HTTP_X_FORWARDED_HOST" in request.META:
         # Rare for a browser: Django's own check, uncached.
@@ -101,7 +105,7 @@ def _host_allowed(host: str) -> bool:
     return _passes_get_host(request)
 
 
-def _passes_get_host(request: HttpRequest) -> bool:
+def _passes_get_host(request: BeaconRequest | HttpRequest) -> bool:
     try:
         request.get_host()
     except DisallowedHost:
@@ -116,12 +120,39 @@ def _forget_hosts(**kwargs: object) -> None:
 setting_changed.connect(_forget_hosts, dispatch_uid="lambdactr_django.beacon.fastpath")
 
 
+# Whether this thread has opened a database connection. Django's connections
+# are per thread: one that never connected has none to close, and a buffered
+# hit's thread usually never does (the flusher stores the hits). Asking
+# close_old_connections() anyway walks every alias on every hit.
+_this_thread = threading.local()
+
+
+def _connected(**kwargs: object) -> None:
+    _this_thread.connected = True
+
+
+connection_created.connect(_connected, dispatch_uid="lambdactr_django.beacon.fastpath.connected")
+
+
+def _note_open_connections() -> None:
+    # Those opened before this module heard of connections (in this thread only).
+    if any(conn.connection is not None for conn in connections.all(initialized_only=True)):
+        _connected()
+
+
+def close_old_connections_if_connected() -> None:
+    """What Django's request_finished does to this thread's connections, if it has any."""
+    if getattr(_this_thread, "connected", False):
+        close_old_connections()
+
+
 class BeaconFastPath:
     """WSGI middleware: ``application = BeaconFastPath(get_wsgi_application())``."""
 
     def __init__(self, application: WSGIApplication, *, warm_up: bool = True) -> None:
         self.application = application
         self.routes = routes()
+        _note_open_connections()
         if warm_up:
             # In the worker, while it loads the application: before its first hit.
             _warm_up()
@@ -130,15 +161,13 @@ class BeaconFastPath:
         route = self.routes.get(environ.get("PATH_INFO", ""))
         if route is None or environ.get("REQUEST_METHOD", "").upper() not in _ANSWERED_METHODS:
             return self.application(environ, start_response)
-        # A copy: WSGIRequest rewrites PATH_INFO and SCRIPT_NAME in the dict
-        # it is given, and Django may still get this environ below.
-        request = WSGIRequest({**environ})
+        request = LightRequest(environ)
         if not allowed_host(request):
             return self.application(environ, start_response)
         try:
             answer = route(request)
         except BaseException:
-            close_old_connections()
+            close_old_connections_if_connected()
             raise
         headers = [*answer.headers, ("Content-Length", str(len(answer.body)))]
         start_response(_STATUS_LINES[answer.status], headers)
@@ -157,7 +186,7 @@ class _Body:
     def close(self) -> None:
         # The server calls this once the answer is sent: where Django's
         # request_finished closes a connection past CONN_MAX_AGE or broken.
-        close_old_connections()
+        close_old_connections_if_connected()
 
 
 class BeaconFastPathMiddleware:

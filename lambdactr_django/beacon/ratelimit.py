@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from ipware import get_client_ip
 
+from lambdactr_django.beacon.lightrequest import BeaconRequest
 from lambdactr_django.conf import conf
 from lambdactr_django.eventcount import EventCount
 
@@ -22,7 +23,7 @@ _KEY_PREFIX = "lambdactr:rate"
 refused = EventCount("lambdactr: rate limit refused %d hits (%d since start)")
 
 
-def allow(request: HttpRequest) -> bool:
+def allow(request: BeaconRequest) -> bool:
     """False when this client has already sent its share of hits this minute."""
     limit = conf.RATE_LIMIT
     if limit is None:
@@ -39,7 +40,7 @@ def allow(request: HttpRequest) -> bool:
     return False
 
 
-def client_key(request: HttpRequest) -> str:
+def client_key(request: BeaconRequest) -> str:
     # Keyed by a hash salted with SECRET_KEY and the day: the cache never holds
     # an address, and yesterday's keys cannot be linked to today's.
     address = client_address(request)
@@ -68,7 +69,7 @@ def referrer_link_counts(token: str) -> bool:
         return True
 
 
-def client_address(request: HttpRequest) -> str:
+def client_address(request: BeaconRequest) -> str:
     """The client's address for the rate limit only, never stored: REMOTE_ADDR,
     or behind the proxies of LAMBDACTR_TRUSTED_PROXIES the one they forwarded."""
     remote = str(request.META.get("REMOTE_ADDR", ""))

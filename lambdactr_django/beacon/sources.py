@@ -58,6 +58,21 @@ class Campaign(NamedTuple):
 def campaign_of(page_url: str) -> Campaign:
     """The ``utm_source``, ``utm_medium`` and ``utm_campaign`` of a page's URL,
     lowercased, spaces collapsed, each at most ``MAX_UTM_LENGTH`` characters."""
+    # The same pages over and over; a long URL is not kept (bounded memory).
+    if len(page_url) <= _CACHED_URL_LENGTH:
+        return _campaign_of_cached(page_url)
+    return _campaign_of(page_url)
+
+
+_CACHED_URL_LENGTH: Final = 2048
+
+
+@functools.lru_cache(maxsize=1024)
+def _campaign_of_cached(page_url: str) -> Campaign:
+    return _campaign_of(page_url)
+
+
+def _campaign_of(page_url: str) -> Campaign:
     try:
         query = urlsplit(page_url).query
     except ValueError:

@@ -88,7 +88,7 @@ def save(hit: Hit) -> None:
 
 def _append(values: Record) -> bool:
     state = _current()
-    data = rows.lines([values])
+    data = rows.line(values)
     with state.lock:
         try:
             journal = state.journal or _open_journal(state)

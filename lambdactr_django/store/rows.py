@@ -73,6 +73,11 @@ def encoded_size(record: Record) -> int:
     return len(_encode(record)) + 2
 
 
+def line(record: Record) -> bytes:
+    """One record as a journal line: ``lines([record])``, without the generator."""
+    return ("\n" + _encode(record) + "\n").encode("ascii")
+
+
 def lines(records: Iterable[Record]) -> bytes:
     """Records as spool or journal lines, ready for one ``write()``."""
     # A leading newline ends any line torn by a crash, so it costs only itself.

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test import Client, RequestFactory
+from hypothesis import given, settings, strategies as st
 
 from lambdactr_django.beacon import bound
 from lambdactr_django.beacon.capture import capture
-from lambdactr_django.hits import MAX_HIT_BYTES
+from lambdactr_django.hits import MAX_HIT_BYTES, Hit
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import rows
+from tests.hits import STYLESHEET_HEADERS
 
 # U+1F600: four bytes of UTF-8, 12 of JSON escapes (two \\uXXXX).
 FAT = "\U0001f600" * 1024
@@ -88,3 +90,46 @@ def test_the_stored_row_is_within_the_bound() -> None:
     print(f"\nstored row: {size} bytes")
     assert size <= MAX_HIT_BYTES
     assert bound.TRUNCATED_HEADER in row.headers
+
+
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",))
+    | st.sampled_from(['"', "\\", "\t", "\x01", "é", "\u2028", "\U0001f600"]),
+    max_size=400,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(_TEXT, min_size=9, max_size=9),
+    headers=st.dictionaries(_TEXT, _TEXT, max_size=40),
+)
+def test_the_quick_bound_is_never_under_the_exact_size(
+    texts: list[str], headers: dict[str, str]
+) -> None:
+    # Where the quick bound says a hit fits, the exact size (one encoding of its
+    # texts, as the journal line spells them) says so too: no hit escapes a cut.
+    site, path, referrer, host, agent, browser, source, medium, campaign = texts
+    hit = Hit(
+        site=site,
+        path=path,
+        referrer=referrer,
+        referrer_host=host,
+        user_agent=agent,
+        browser=browser,
+        utm_source=source,
+        utm_medium=medium,
+        utm_campaign=campaign,
+        verified=True,
+        headers=headers,
+    )
+
+    assert bound.size_at_most(hit) >= bound.hit_size(hit)
+
+
+def test_a_typical_hit_is_told_under_the_bound_without_encoding() -> None:
+    request = RequestFactory().get("/ctr/s.css", headers=STYLESHEET_HEADERS)
+
+    hit = capture(request)
+
+    assert bound.size_at_most(hit) <= MAX_HIT_BYTES

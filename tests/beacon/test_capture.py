@@ -602,3 +602,29 @@ def test_whether_a_site_is_own_follows_a_settings_change() -> None:
         assert is_own_site("blog.example", signed=False)
     with override_settings(ALLOWED_HOSTS=["shop.example"]):
         assert not is_own_site("blog.example", signed=False)
+
+
+def test_the_header_rules_follow_a_setting_changed_after_a_hit() -> None:
+    # The rules are resolved once per header name, and again once a setting changes.
+    request = RequestFactory().get(
+        "/ctr/s.css", HTTP_USER_AGENT="UA", HTTP_X_TEAM="blue", HTTP_X_GUARD="secret"
+    )
+    assert stored_headers(request) == {"User-Agent": "UA", "X-Team": WITHHELD, "X-Guard": WITHHELD}
+
+    with override_settings(LAMBDACTR_STORED_HEADERS=["X-Team"]):
+        assert stored_headers(request)["X-Team"] == "blue"
+    with override_settings(
+        LAMBDACTR_REDACTED_HEADERS=["user-agent"], CSRF_HEADER_NAME="HTTP_X_GUARD"
+    ):
+        assert stored_headers(request) == {"X-Team": WITHHELD}
+    assert stored_headers(request) == {"User-Agent": "UA", "X-Team": WITHHELD, "X-Guard": WITHHELD}
+
+
+def test_a_cleaned_referrer_follows_the_allowlist_changed_after_a_hit() -> None:
+    # Cleaned referrers are kept per URL, and forgotten once a setting changes.
+    url = "https://blog.example/a/?utm_source=x&ref=y"
+    assert clean_referrer(url) == "https://blog.example/a/?utm_source=x"
+
+    with override_settings(LAMBDACTR_REFERRER_QUERY_ALLOWLIST=["ref"]):
+        assert clean_referrer(url) == "https://blog.example/a/?ref=y"
+    assert clean_referrer(url) == "https://blog.example/a/?utm_source=x"

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import request_finished, request_started
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
@@ -198,6 +200,18 @@ def test_django_gets_the_environ_untouched(path: str, method: str, host: str) ->
     assert HeaderHit.objects.count() == 0
 
 
+def test_a_hit_reads_its_environ_without_changing_it() -> None:
+    # The light request reads the environ itself rather than a copy of it.
+    environ = _environ("/ctr/s.css", QUERY_STRING="t=forged&x=1")
+    sent = dict(environ)
+
+    status, _, _ = _serve(BeaconFastPath(_Django()), environ)
+
+    assert status == "200 OK"
+    assert environ == sent
+    assert HeaderHit.objects.get().verified is False
+
+
 def test_no_request_signals_are_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[object] = []
 
@@ -229,6 +243,26 @@ def test_connections_are_kept_as_djangos_request_finished_keeps_them(
     body.close()  # type: ignore[attr-defined]
 
     # Once the answer is sent, as after Django's own responses.
+    assert calls == ["closed"]
+
+
+def test_only_a_thread_that_connected_closes_old_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(fastpath, "close_old_connections", lambda: calls.append("closed"))
+
+    def answer(connect: bool) -> None:
+        if connect:
+            # What a backend sends when this thread opens a connection.
+            connection_created.send(sender=None, connection=None)
+        fastpath.close_old_connections_if_connected()
+
+    for connect in (False, True):
+        thread = threading.Thread(target=answer, args=(connect,))
+        thread.start()
+        thread.join()
+
     assert calls == ["closed"]
 
 

@@ -237,3 +237,10 @@ def test_the_replay_command_stores_a_dead_process_journal(spool_dir: Path) -> No
     assert "Replaying 1 journals left by stopped processes." in out.getvalue()
     assert list(HeaderHit.objects.values_list("path", flat=True)) == ["/orphan/"]
     assert journals(spool_dir) == []
+
+
+def test_a_journal_line_is_spelled_as_a_spool_line() -> None:
+    record = rows.new_record(dataclasses.replace(make_hit(), path='/caf\u00e9/\U0001f600\n"x"'))
+
+    assert rows.line(record) == rows.lines([record])
+    assert json.loads(rows.line(record)) == record
