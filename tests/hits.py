@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from lambdactr_django.hits import Hit
 from lambdactr_django.models import HeaderHit
 
 CHROME = (
@@ -50,3 +51,20 @@ def make_hit(when: dt.datetime | None = None, days_ago: int = 0, **fields: Any) 
     HeaderHit.objects.filter(pk=hit.pk).update(created_at=created)
     hit.created_at = created
     return hit
+
+
+# Texts a database may spell differently (non-ASCII, quotes, a backslash) and
+# flags away from their defaults: stored by two paths, it must read back the same.
+AWKWARD_HIT = Hit(
+    site="blog.example",
+    path="/posts/ünïcode/",
+    referrer="https://news.example/?utm_source=x",
+    user_agent="Mozilla/5.0 Test",
+    verified=False,
+    headers={"User-Agent": "Mozilla/5.0 Test", "Accept-Language": "de", "X-Quote": "a\"b'c\\"},
+    browser="Firefox",
+    device="desktop",
+    is_bot=True,
+    bot_reason="no-lang",
+    dnt=True,
+)

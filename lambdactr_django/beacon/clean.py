@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from fnmatch import fnmatchcase
+from typing import Generic, TypeVar
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.core.signals import setting_changed
@@ -21,21 +23,32 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # functions below keep their last answers, for URLs up to this long, so a
 # hostile one neither fills the memory nor pushes out more than one entry.
 _CACHED_URL_LENGTH = 2048
+_CACHED_URLS = 1024
+
+_T = TypeVar("_T")
 
 
+class cached_by_url(Generic[_T]):  # lowercase: used as a decorator
+    """``function`` of a URL, keeping its last answers for URLs up to 2,048
+    characters long; its answers must not change until ``cache_clear()``."""
+
+    def __init__(self, function: Callable[[str], _T]) -> None:
+        self._function = function
+        self._cached = functools.lru_cache(maxsize=_CACHED_URLS)(function)
+        functools.update_wrapper(self, function)
+
+    def __call__(self, url: str) -> _T:
+        if len(url) <= _CACHED_URL_LENGTH:
+            return self._cached(url)
+        return self._function(url)
+
+    def cache_clear(self) -> None:
+        self._cached.cache_clear()
+
+
+@cached_by_url
 def referrer_host(referrer: str) -> str:
     """The host part of a stored referrer, for grouping; "" when there is none."""
-    if len(referrer) <= _CACHED_URL_LENGTH:
-        return _referrer_host_cached(referrer)
-    return _referrer_host(referrer)
-
-
-@functools.lru_cache(maxsize=1024)
-def _referrer_host_cached(referrer: str) -> str:
-    return _referrer_host(referrer)
-
-
-def _referrer_host(referrer: str) -> str:
     try:
         return (urlsplit(referrer).hostname or "")[:MAX_SITE_LENGTH]
     except ValueError:
@@ -65,20 +78,10 @@ def clean_text(value: str, limit: int) -> str:
     return value[:limit]
 
 
+# Forgotten when a setting changes (LAMBDACTR_REFERRER_QUERY_ALLOWLIST).
+@cached_by_url
 def clean_referrer(url: str) -> str:
     """``url`` without credentials, fragment, or query parameters not allowed."""
-    if len(url) <= _CACHED_URL_LENGTH:
-        return _clean_referrer_cached(url)
-    return _clean_referrer(url)
-
-
-# Forgotten when a setting changes (LAMBDACTR_REFERRER_QUERY_ALLOWLIST).
-@functools.lru_cache(maxsize=1024)
-def _clean_referrer_cached(url: str) -> str:
-    return _clean_referrer(url)
-
-
-def _clean_referrer(url: str) -> str:
     url = clean_text(url, MAX_REFERRER_LENGTH * 2)
     try:
         parts = urlsplit(url)
@@ -101,20 +104,10 @@ def _allowed_query(query: str) -> str:
     return urlencode(kept)
 
 
+# A Page is frozen: one answer can serve every hit from the page.
+@cached_by_url
 def page_from_url(url: str) -> Page:
     """The site and path of a page, from its URL."""
-    # A Page is frozen: one answer can serve every hit from the page.
-    if len(url) <= _CACHED_URL_LENGTH:
-        return _page_from_url_cached(url)
-    return _page_from_url(url)
-
-
-@functools.lru_cache(maxsize=1024)
-def _page_from_url_cached(url: str) -> Page:
-    return _page_from_url(url)
-
-
-def _page_from_url(url: str) -> Page:
     try:
         parts = urlsplit(url)
         site = _host_and_port(parts)
@@ -144,7 +137,7 @@ def clean_path(path: str) -> str:
 
 
 def _forget_referrers(**kwargs: object) -> None:
-    _clean_referrer_cached.cache_clear()
+    clean_referrer.cache_clear()
 
 
 setting_changed.connect(_forget_referrers, dispatch_uid="lambdactr_django.beacon.clean")

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from django.utils.translation.trans_real import parse_accept_lang_header
 from referer_parser import REFERERS
 
-from lambdactr_django.beacon.clean import clean_text
+from lambdactr_django.beacon.clean import cached_by_url, clean_text
 from lambdactr_django.hits import MAX_LANGUAGE_LENGTH, MAX_UTM_LENGTH, Channel
 
 # Snowplow's referer-parser list (its "medium" of each known host) names most
@@ -55,24 +55,11 @@ class Campaign(NamedTuple):
     campaign: str = ""
 
 
+# The same pages over and over; a long URL is not kept (bounded memory).
+@cached_by_url
 def campaign_of(page_url: str) -> Campaign:
     """The ``utm_source``, ``utm_medium`` and ``utm_campaign`` of a page's URL,
     lowercased, spaces collapsed, each at most ``MAX_UTM_LENGTH`` characters."""
-    # The same pages over and over; a long URL is not kept (bounded memory).
-    if len(page_url) <= _CACHED_URL_LENGTH:
-        return _campaign_of_cached(page_url)
-    return _campaign_of(page_url)
-
-
-_CACHED_URL_LENGTH: Final = 2048
-
-
-@functools.lru_cache(maxsize=1024)
-def _campaign_of_cached(page_url: str) -> Campaign:
-    return _campaign_of(page_url)
-
-
-def _campaign_of(page_url: str) -> Campaign:
     try:
         query = urlsplit(page_url).query
     except ValueError:

@@ -5,24 +5,12 @@ import re
 import pytest
 from django.db import connection
 
-from lambdactr_django.hits import Hit
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import rows
 from lambdactr_django.store.database import insert_row
+from tests.hits import AWKWARD_HIT
 
-HIT = Hit(
-    site="blog.example",
-    path="/posts/ünïcode/",
-    referrer="https://news.example/?utm_source=x",
-    user_agent="Mozilla/5.0 Test",
-    verified=False,
-    headers={"User-Agent": "Mozilla/5.0 Test", "Accept-Language": "de", "X-Quote": "a\"b'c\\"},
-    browser="Firefox",
-    device="desktop",
-    is_bot=True,
-    bot_reason="no-lang",
-    dnt=True,
-)
+HIT = AWKWARD_HIT
 
 
 @pytest.mark.django_db

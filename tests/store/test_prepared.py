@@ -10,28 +10,16 @@ import pytest
 from django.db import connection, transaction
 from django.test import override_settings
 
-from lambdactr_django.hits import Hit
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import database, durable, prepared, replay, rows
+from tests.hits import AWKWARD_HIT
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's PREPARE"),
     pytest.mark.django_db(transaction=True),
 ]
 
-HIT = Hit(
-    site="blog.example",
-    path="/posts/ünïcode/",
-    referrer="https://news.example/?utm_source=x",
-    user_agent="Mozilla/5.0 Test",
-    verified=False,
-    headers={"User-Agent": "Mozilla/5.0 Test", "Accept-Language": "de", "X-Quote": "a\"b'c\\"},
-    browser="Firefox",
-    device="desktop",
-    is_bot=True,
-    bot_reason="no-lang",
-    dnt=True,
-)
+HIT = AWKWARD_HIT
 TABLE = HeaderHit._meta.db_table
 
 
