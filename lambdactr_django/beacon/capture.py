@@ -316,9 +316,7 @@ class _Header(NamedTuple):
     kept: bool
 
 
-# Keyed by META key: browsers send the same few dozen headers, and the bound
-# keeps made-up names from growing the cache.
-@functools.lru_cache(maxsize=1024)
+# Not cached itself: only _rule() asks, and keeps its answers.
 def _header(meta_key: str) -> _Header | None:
     """The header a META key carries, as the privacy rules see it; None if it is none."""
     name = HttpHeaders.parse_header_name(meta_key)
@@ -346,8 +344,9 @@ class _Rule(NamedTuple):
 
 
 # The privacy rules of each META key, under the settings as they are: resolved
-# once per key rather than per header per hit. Bounded like _header, and
-# forgotten when a setting changes (LAMBDACTR_REDACTED_HEADERS, ...,
+# once per key rather than per header per hit. Keyed by META key: browsers send
+# the same few dozen headers, and the bound keeps made-up names from growing
+# the cache. Forgotten when a setting changes (LAMBDACTR_REDACTED_HEADERS, ...,
 # CSRF_HEADER_NAME).
 @functools.lru_cache(maxsize=1024)
 def _rule(meta_key: str) -> _Rule | None:
