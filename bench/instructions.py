@@ -123,12 +123,21 @@ def _on_cpu(pid: int) -> float:
 
 
 def run_backend_cpu(env: dict[str, str], target: str, count: int) -> tuple[float, float]:
+    done = _child(env, target, f"backend_cpu({count}, {TARGETS[target][1]!r})")
+    server, worker = done.stdout.split()[-2:]
+    return float(server), float(worker)
+
+
+def _child(
+    env: dict[str, str], target: str, call: str, wrapper: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    # A process of its own, importing this module and making one call of it.
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
-        f"import instructions; instructions.backend_cpu({count}, {TARGETS[target][1]!r})"
+        f"import instructions; instructions.{call}"
     )
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
+        [*(wrapper or []), sys.executable, "-c", code],
         cwd=beacon.ROOT,
         env=env,
         capture_output=True,
@@ -137,27 +146,18 @@ def run_backend_cpu(env: dict[str, str], target: str, count: int) -> tuple[float
     )
     if done.returncode != 0:
         raise SystemExit(f"{target} failed:\n{done.stdout}{done.stderr[-3000:]}")
-    server, worker = done.stdout.split()[-2:]
-    return float(server), float(worker)
+    return done
 
 
 def measure(env: dict[str, str], target: str, count: int, valgrind: bool, tmp: Path) -> float:
     """Instructions (or seconds) of a run answering ``count`` requests."""
-    code = (
-        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
-        f"import instructions; instructions.serve({count}, {TARGETS[target][1]!r})"
-    )
-    command = [sys.executable, "-c", code]
+    wrapper: list[str] = []
     if valgrind:
         out = tmp / f"callgrind.{target}.{count}.out"
-        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command]
+        wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
     started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603
-        command, cwd=beacon.ROOT, env=env, capture_output=True, text=True, timeout=1800
-    )
+    done = _child(env, target, f"serve({count}, {TARGETS[target][1]!r})", wrapper)
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{target} failed:\n{done.stdout}{done.stderr[-3000:]}")
     if not valgrind:
         return elapsed
     match = re.search(r"Collected : (\d+)", done.stderr)
