@@ -118,7 +118,7 @@ def _run(cursor: Any, query: str, params: list[Any]) -> None:
     template = _templates.get(query)
     if template is None:
         template = _templates[query] = query.replace("%", "%%").replace("%%s", "%s").encode()
-    tx = Transformer(session)
+    tx = _transformer(session)
     literals = tuple(b"NULL" if p is None else tx.as_literal(p) for p in params)
     result = pgconn.exec_(template % literals)
     if result.status == pq.ExecStatus.COMMAND_OK:
@@ -128,6 +128,16 @@ def _run(cursor: Any, query: str, params: list[Any]) -> None:
         # cursor raises it, so that the store tries a new one, then spools.
         raise errors.OperationalError(pq.error_message(result, encoding=session.info.encoding))
     raise errors.error_from_result(result, encoding=session.info.encoding)
+
+
+def _transformer(session: Any) -> Any:
+    # One per session, as psycopg's cursor keeps one while it runs the same
+    # query: its dumpers, once looked up, serve every hit.
+    kept = getattr(session, "_lambdactr_transformer", None)
+    if kept is None:
+        kept = Transformer(session)
+        session._lambdactr_transformer = kept
+    return kept
 
 
 def _mark(connection: BaseDatabaseWrapper, session: Any) -> None:
