@@ -49,8 +49,10 @@ STOP_WAIT_SECONDS = 10.0
 class _Journal:
     path: Path
     fd: int
-    # The journal's records, as its lines hold them.
+    # The journal's records, as its lines hold them, and each line's bytes:
+    # what the flush's parts are bounded by, without encoding each again.
     records: list[Record] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
     bytes: int = 0
     # The spool directory's other files when this journal was opened: with
     # ``bytes``, what LAMBDACTR_SPOOL_MAX_BYTES bounds, without a stat() per hit.
@@ -103,6 +105,7 @@ def _append(values: Record) -> bool:
             spool.write_failed(spool.spool_dir() or Path(), error)
             return False
         journal.records.append(values)
+        journal.sizes.append(len(data))
         journal.bytes += len(data)
         full = len(journal.records) >= MAX_BATCH or journal.bytes >= _batch_bytes()
     if full:
@@ -205,7 +208,7 @@ def flush(state: _Buffer | None = None) -> int:
 def store(journal: _Journal) -> int:
     """Store one journal segment's rows; the segment goes to the spool if they cannot be."""
     try:
-        stored = store_batch(journal.records)
+        stored = store_batch(journal.records, journal.sizes)
     except DatabaseError as error:
         if database.unavailable(error):
             logger.debug("lambdactr: flush failed: %s", error)
@@ -231,25 +234,28 @@ def store(journal: _Journal) -> int:
     return stored
 
 
-def store_batch(records: Sequence[Record]) -> int:
+def store_batch(records: Sequence[Record], sizes: Sequence[int] | None = None) -> int:
     """Store a batch of buffered hits, in parts bounded in bytes; returns how many.
 
+    ``sizes``: each record's bytes as a line (``rows.encoded_size``), if known.
     Each part is a transaction of its own: if a later one fails the batch goes
     to the spool, whose replay skips the rows already stored.
     """
+    if sizes is None:
+        sizes = [rows.encoded_size(values) for values in records]
     stored = 0
-    for part in _parts(records):
+    for part in _parts(records, sizes):
         stored += _store_part(part)
     return stored
 
 
-def _parts(records: Sequence[Record]) -> Iterator[Sequence[Record]]:
+def _parts(records: Sequence[Record], sizes: Sequence[int]) -> Iterator[Sequence[Record]]:
     start = size = 0
-    for index, values in enumerate(records):
-        size += rows.encoded_size(values)
+    for index, line_size in enumerate(sizes):
+        size += line_size
         if index > start and size > replay.REPLAY_CHUNK_BYTES:
             yield records[start:index]
-            start, size = index, rows.encoded_size(values)
+            start, size = index, line_size
     if start < len(records):
         yield records[start:]
 

@@ -110,7 +110,7 @@ def test_stop_stores_what_is_buffered(spool_dir: Path) -> None:
 def test_a_batch_the_database_cannot_take_goes_to_the_spool(
     spool_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(records: list[dict[str, object]]) -> int:
+    def refuse(records: list[dict[str, object]], sizes: list[int] | None = None) -> int:
         raise OperationalError("connection refused")
 
     buffer.save(make_hit("/a/"))
@@ -244,3 +244,27 @@ def test_a_journal_line_is_spelled_as_a_spool_line() -> None:
 
     assert rows.line(record) == rows.lines([record])
     assert json.loads(rows.line(record)) == record
+
+
+def test_a_flush_is_split_in_parts_by_the_bytes_its_lines_took(
+    spool_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sizes kept at journaling are the lines' own, so the flush splits the
+    # batch where it would if it encoded each record again.
+    for number in range(7):
+        buffer.save(make_hit(f"/page/{'x' * 40 * number}/"))
+    journal = buffer._current().journal
+    assert journal is not None
+    [path] = journals(spool_dir)
+    lines = [len(line) + 2 for line in path.read_bytes().split(b"\n") if line]
+    assert journal.sizes == lines == [rows.encoded_size(v) for v in journal.records]
+    monkeypatch.setattr(replay, "REPLAY_CHUNK_BYTES", sum(lines[:3]))
+    parts: list[int] = []
+    store_part = buffer._store_part
+    monkeypatch.setattr(
+        buffer, "_store_part", lambda part: parts.append(len(part)) or store_part(part)
+    )
+
+    assert buffer.flush() == 7
+    assert parts == [3, 2, 2]
+    assert HeaderHit.objects.count() == 7
