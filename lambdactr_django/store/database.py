@@ -11,6 +11,7 @@ only INSERT on the table, so the beacon may use an INSERT-only role.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -58,6 +59,12 @@ def beacon_alias() -> str:
 
 def insert(values: Record) -> None:
     """Insert one new row (``rows.new_values``), committed before this returns."""
+    insert_group([values])
+
+
+def insert_group(group: Sequence[Record]) -> None:
+    """Insert new rows in one transaction, one round trip on PostgreSQL, committed
+    before this returns: a commit group's (store/group.py), or one hit's. All or none."""
     alias = beacon_alias()
     connection = connections[alias]
     # A connection kept from an earlier request: Django would check it with a
@@ -68,7 +75,7 @@ def insert(values: Record) -> None:
     if kept:
         connection.health_check_done = True  # type: ignore[attr-defined]
     try:
-        _insert_once(values, alias)
+        _insert_once(group, alias)
     except UNAVAILABLE:
         if not kept or _usable(alias):
             # The database, not this connection, is the trouble: spool.
@@ -77,28 +84,30 @@ def insert(values: Record) -> None:
         # connection. Ignoring a stored UUID, in case the first attempt was
         # committed after all.
         connection.close()
-        insert_new([HeaderHit(**values)])
+        insert_new([HeaderHit(**values) for values in group])
 
 
-def _insert_once(values: Record, alias: str) -> None:
+def _insert_once(group: Sequence[Record], alias: str) -> None:
     connection = connections[alias]
     if connection.vendor != "postgresql":
-        # One statement in autocommit: the wait for its turn and SQLite's own
-        # busy wait together within LAMBDACTR_DB_TIMEOUT.
+        # One statement in autocommit, or a group's in one transaction: the
+        # wait for its turn and SQLite's own busy wait together within
+        # LAMBDACTR_DB_TIMEOUT.
         deadline = time.monotonic() + conf.DB_TIMEOUT
         with (
             sqlite_writers.turn(connection, conf.DB_TIMEOUT),
             sqlite_writers.busy_wait_until(connection, deadline),
+            transaction.atomic(using=alias) if len(group) > 1 else contextlib.nullcontext(),
         ):
-            insert_row(values, alias)
+            insert_rows(group, alias)
     elif sends_several_statements(connection):
         # One round trip: PostgreSQL runs a query of several statements as one
         # implicit transaction, and SET LOCAL ends with it.
-        insert_row(values, alias, before=f"SET LOCAL statement_timeout = {timeout_ms()}")
+        insert_rows(group, alias, before=f"SET LOCAL statement_timeout = {timeout_ms()}")
     else:
         with transaction.atomic(using=alias):
             limit_statement_time(alias)
-            insert_row(values, alias)
+            insert_rows(group, alias)
 
 
 def try_insert(values: Record, *, keep_connection: bool = True) -> None:
@@ -107,7 +116,7 @@ def try_insert(values: Record, *, keep_connection: bool = True) -> None:
     connection = connections[beacon_alias()]
     try:
         with transaction.atomic(using=connection.alias):
-            _insert_once(values, connection.alias)
+            _insert_once([values], connection.alias)
             transaction.set_rollback(True, using=connection.alias)
     except BaseException:
         # Whatever state it is in, the first hit starts from a new connection.
@@ -195,20 +204,25 @@ def _parameters(values: Record, alias: str) -> list[Any]:
     return params
 
 
-def insert_row(values: Record, alias: str, *, before: str = "") -> None:
-    """INSERT a new row, as its columns' values with its key set, on ``alias``.
+def insert_rows(group: Sequence[Record], alias: str, *, before: str = "") -> None:
+    """INSERT new rows, as their columns' values with their keys set, on ``alias``.
 
-    ``before``, a statement without parameters, is sent with the INSERT in the
-    same round trip; only where ``sends_several_statements`` says so.
+    ``before``, a statement without parameters, is sent with the INSERTs in the
+    same round trip; only where ``sends_several_statements`` says so. Without
+    it, several rows need the caller's transaction to be one.
     """
     sql, _plan = _statement(alias)
-    params = _parameters(values, alias)
+    params = [_parameters(values, alias) for values in group]
     connection = connections[alias]
     if connection.queries_logged or connection.execute_wrappers:
         # Seen by whatever watches Django's queries (assertNumQueries, the
         # debug toolbar, an execute_wrapper): through its cursor, as any query.
         with connection.cursor() as cursor:
-            cursor.execute(f"{before}; {sql}" if before else sql, params)
+            if before:
+                cursor.execute(*prepared.as_text(sql, params, before))
+            else:
+                for row in params:
+                    cursor.execute(sql, row)
         return
     # Else one cursor per connection, kept, and Django's checks without its
     # wrapper of a new cursor per hit, which costs more than it does here; on
@@ -230,7 +244,8 @@ def copy_records(records: Sequence[Record], alias: str) -> int:
     fields = HeaderHit._meta.concrete_fields
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column_of(f)) for f in fields)
-    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    # Each column's value by name, and whether it goes as JSON text.
+    kinds = [(f.attname, f.get_internal_type() == "JSONField") for f in fields]
     sql = f"COPY {quote(HeaderHit._meta.db_table)} ({columns}) FROM STDIN"
     with transaction.atomic(using=alias), connection.cursor() as cursor:
         limit_statement_time(alias, batch=True)
@@ -239,14 +254,7 @@ def copy_records(records: Sequence[Record], alias: str) -> int:
         # psycopg error (a timeout, say) escapes every handler written for Django's.
         with connection.wrap_database_errors, cursor.copy(sql) as copy:
             for values in records:
-                copy.write_row(
-                    [
-                        json.dumps(values[f.attname])
-                        if f.attname in json_fields
-                        else values[f.attname]
-                        for f in fields
-                    ]
-                )
+                copy.write_row([json.dumps(values[n]) if j else values[n] for n, j in kinds])
     return len(records)
 
 

@@ -1,5 +1,8 @@
 """Durable writes, the default: each hit committed before the beacon answers.
 
+Hits a threaded server has in flight at once are committed together, each
+still before its own answer (store/group.py).
+
 While the database is unavailable the hit goes to the spool instead, and the
 first successful write after that replays the spool.
 """
@@ -12,7 +15,7 @@ from django.db import DatabaseError
 
 from lambdactr_django.hits import Hit
 from lambdactr_django.models import HeaderHit
-from lambdactr_django.store import database, replay, rows, spool
+from lambdactr_django.store import database, group, replay, rows, spool
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +24,7 @@ def save(hit: Hit) -> None:
     """Store ``hit``; spool it if the database is unavailable."""
     values = rows.new_values(hit)
     try:
-        database.insert(values)
+        group.insert(values)
     except database.UNAVAILABLE as error:
         logger.debug("lambdactr: insert failed: %s", error)
         # A model instance only now: the spool keeps rows.

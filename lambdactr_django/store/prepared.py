@@ -42,13 +42,18 @@ EXISTS = "42P05"
 # -> the INSERT with SQLite's placeholders.
 _prepared: dict[str, tuple[str, str]] = {}
 _qmark: dict[str, str] = {}
-# A query with its parameters' places, as psycopg's bytes template.
+# A query with its parameters' places, as psycopg's bytes template: one per
+# size of a commit group (store/group.py), so at most group.LARGEST of each kind.
 _templates: dict[str, bytes] = {}
 
 
-def send(connection: BaseDatabaseWrapper, sql: str, params: list[Any], before: str = "") -> None:
-    """Run the INSERT ``sql`` with ``params`` on ``connection``'s kept cursor,
-    ``before`` (a statement without parameters) first in the same round trip."""
+def send(
+    connection: BaseDatabaseWrapper, sql: str, rows: list[list[Any]], before: str = ""
+) -> None:
+    """Run the INSERT ``sql`` once per parameter list of ``rows`` on ``connection``'s
+    kept cursor, ``before`` (a statement without parameters) first; with ``before``
+    (PostgreSQL's several statements), all in one round trip and one implicit
+    transaction. Without it, in the caller's transaction if there are several."""
     cursor = _cursor(connection)
     if connection.vendor == "sqlite" and isinstance(cursor, sqlite3.Cursor):
         query = _qmark.get(sql)
@@ -56,23 +61,38 @@ def send(connection: BaseDatabaseWrapper, sql: str, params: list[Any], before: s
             query = _qmark[sql] = cursor.convert_query(sql)  # type: ignore[attr-defined]
         # sqlite3's own execute: Django's would turn %s into ? again, a
         # regular expression over the INSERT on every hit.
-        sqlite3.Cursor.execute(cursor, query, params)
+        if len(rows) == 1:
+            sqlite3.Cursor.execute(cursor, query, rows[0])
+        else:
+            sqlite3.Cursor.executemany(cursor, query, rows)
+        return
+    if not before:
+        # One statement per execute(): server-side binding allows no more.
+        for params in rows:
+            cursor.execute(sql, params)
         return
     if (
         connection.vendor != "postgresql"
-        or not before
         or connection.in_atomic_block
         or connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     ):
-        cursor.execute(f"{before}; {sql}" if before else sql, params)
+        cursor.execute(*as_text(sql, rows, before))
         return
-    _execute(connection, cursor, sql, params, before)
+    _execute(connection, cursor, sql, rows, before)
+
+
+def as_text(sql: str, rows: list[list[Any]], before: str) -> tuple[str, list[Any]]:
+    """``before`` and one INSERT per row as one query of several statements, and
+    its parameters: what any session takes, prepared statement or not."""
+    return "; ".join([before, *[sql] * len(rows)]), [value for row in rows for value in row]
 
 
 def _execute(
-    connection: BaseDatabaseWrapper, cursor: Any, sql: str, params: list[Any], before: str
+    connection: BaseDatabaseWrapper, cursor: Any, sql: str, rows: list[list[Any]], before: str
 ) -> None:
     prepare, execute = _statements(sql)
+    executes = "; ".join([execute] * len(rows))
+    params = [value for row in rows for value in row]
     # The psycopg connection known to hold the statement, kept on Django's: a
     # new one (a reconnect, CONN_MAX_AGE) is not it. An identity check, not a
     # WeakSet's lookup: this runs on every hit.
@@ -82,13 +102,13 @@ def _execute(
     # each query another session: then as text, which any session takes.
     for _attempt in range(2):
         ready = getattr(connection, "_lambdactr_prepared", None) is session
-        query = f"{before}; {execute}" if ready else f"{before}; {prepare}; {execute}"
+        query = f"{before}; {executes}" if ready else f"{before}; {prepare}; {executes}"
         try:
             _run(cursor, query, params)
         except Exception as error:
             # Raw driver errors here: Django wraps them further out. In
             # autocommit the failed query's implicit transaction is rolled
-            # back whole, the hit with it, so it may be sent again.
+            # back whole, the hits with it, so they may be sent again.
             code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
             if code not in (MISSING, EXISTS):
                 # Whether the PREPARE ran before the failure is unknown: the
@@ -99,7 +119,7 @@ def _execute(
         else:
             _mark(connection, session)
             return
-    cursor.execute(f"{before}; {sql}", params)
+    cursor.execute(*as_text(sql, rows, before))
 
 
 def _run(cursor: Any, query: str, params: list[Any]) -> None:

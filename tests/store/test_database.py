@@ -7,7 +7,7 @@ from django.db import connection
 
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import rows
-from lambdactr_django.store.database import insert_row
+from lambdactr_django.store.database import insert_rows
 from tests.hits import AWKWARD_HIT
 
 HIT = AWKWARD_HIT
@@ -21,10 +21,10 @@ def test_one_statement_stores_what_save_stores(watched: bool, django_assert_num_
     fast = rows.new_values(HIT)
     if watched:
         with django_assert_num_queries(1):
-            insert_row(fast, connection.alias)
+            insert_rows([fast], connection.alias)
     else:
         assert not connection.queries_logged
-        insert_row(fast, connection.alias)
+        insert_rows([fast], connection.alias)
     slow = rows.new_row(HIT)
     slow.save(force_insert=True)
 
@@ -44,7 +44,7 @@ def test_one_statement_stores_what_save_stores(watched: bool, django_assert_num_
 def test_raw_columns_match_save(stored_text):
     # The bytes in the database, not just the model's reading of them: a key
     # stored as text where Django stores hex, say, would differ here.
-    insert_row(rows.new_values(HIT), connection.alias)
+    insert_rows([rows.new_values(HIT)], connection.alias)
     fast = stored_text()
     HeaderHit.objects.all().delete()
     rows.new_row(HIT).save(force_insert=True)
@@ -69,7 +69,7 @@ def test_an_execute_wrapper_sees_the_insert() -> None:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(wrapper):
-        insert_row(rows.new_values(HIT), connection.alias)
+        insert_rows([rows.new_values(HIT)], connection.alias)
 
     assert seen == ["INSERT"]
     assert HeaderHit.objects.count() == 1
@@ -77,9 +77,9 @@ def test_an_execute_wrapper_sees_the_insert() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_new_connection_gets_a_cursor_of_its_own() -> None:
-    insert_row(rows.new_values(HIT), connection.alias)
+    insert_rows([rows.new_values(HIT)], connection.alias)
     # A restart, CONN_MAX_AGE: the kept cursor belongs to the closed connection.
     connection.close()
-    insert_row(rows.new_values(HIT), connection.alias)
+    insert_rows([rows.new_values(HIT)], connection.alias)
 
     assert HeaderHit.objects.count() == 2

@@ -134,7 +134,7 @@ def test_a_pooler_that_changes_sessions_gets_the_insert_as_text(fresh: None) -> 
 def test_inside_a_transaction_the_insert_goes_as_text(fresh: None) -> None:
     # A failed EXECUTE would break the caller's transaction: none is tried.
     with transaction.atomic():
-        database.insert_row(rows.new_values(HIT), connection.alias, before="SELECT 1")
+        database.insert_rows([rows.new_values(HIT)], connection.alias, before="SELECT 1")
         assert statement() is None
     assert HeaderHit.objects.count() == 1
 
