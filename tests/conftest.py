@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -8,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client
 
+from lambdactr_django import quota
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import replay
 from tests import traffic
@@ -17,6 +19,24 @@ from tests import traffic
 def _fresh_cache() -> None:
     # The rate limit counts in the cache; one test's hits must not limit the next.
     cache.clear()
+
+
+class _MidMinuteClock:
+    """Real time, moved to start half a window in: the readers' limit counts per
+    wall-clock minute, and a test begun at :59 would see two windows."""
+
+    def __init__(self) -> None:
+        now = time.time()
+        window = quota.WINDOW_SECONDS
+        self.offset = (now // window) * window + window / 2 - now
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+
+@pytest.fixture(autouse=True)
+def _readers_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(quota, "time", _MidMinuteClock())
 
 
 @pytest.fixture(autouse=True)
