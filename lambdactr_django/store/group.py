@@ -28,6 +28,8 @@ from django.db import connections
 from lambdactr_django.store import database
 from lambdactr_django.store.rows import Record
 
+# The databases whose groups are one transaction here (database._insert_once).
+_GROUPED = frozenset({"postgresql", "sqlite"})
 # The most hits one group takes: a bound on one statement's size and time
 # (each row is bounded in bytes, and the group has LAMBDACTR_DB_TIMEOUT).
 LARGEST = 32
@@ -58,13 +60,16 @@ _queue: collections.deque[_Member] = collections.deque()
 def insert(values: Record) -> None:
     """Insert one new row, committed before this returns, with whichever other hits
     of this process come at the same time; raises as ``database.insert`` does."""
-    if not _may_group():
-        database.insert(values)
+    alias = database.beacon_alias()
+    connection = connections[alias]
+    if connection.in_atomic_block or connection.vendor not in _GROUPED:
+        # Inside a caller's transaction the hit is part of it, not of a group.
+        database.insert_group([values], alias)
         return
     member = _Member(values)
     group = _join(member)
     if group:
-        _lead(member, group)
+        _lead(member, group, alias)
     if member.outcome == _STORED:
         return
     if member.outcome == _SPOOL:
@@ -72,16 +77,7 @@ def insert(values: Record) -> None:
         # Each thread its own exception: one raised in several at once would
         # have its traceback written by all of them.
         raise type(member.error)(*member.error.args) from member.error
-    database.insert(values)
-
-
-def _may_group() -> bool:
-    # This thread's connection: inside a caller's transaction the hit is part of
-    # it; watched queries (DEBUG, assertNumQueries) are each hit's own.
-    connection = connections[database.beacon_alias()]
-    return connection.vendor in ("postgresql", "sqlite") and not (
-        connection.in_atomic_block or connection.queries_logged or connection.execute_wrappers
-    )
+    database.insert_group([values], alias)
 
 
 def _join(member: _Member) -> list[_Member]:
@@ -99,18 +95,18 @@ def _join(member: _Member) -> list[_Member]:
         return list(itertools.islice(_queue, LARGEST))
 
 
-def _lead(member: _Member, group: list[_Member]) -> None:
+def _lead(member: _Member, group: list[_Member], alias: str) -> None:
     if len(group) == 1:
         # Alone: the single-row path itself, its failures raised to this hit.
         # Hits that come meanwhile queue for the next group.
         try:
-            database.insert(member.values)
+            database.insert_group([member.values], alias)
         finally:
             _leave(group, _STORED, None)
         return
     outcome, error = _ALONE, None
     try:
-        database.insert_group([each.values for each in group])
+        database.insert_group([each.values for each in group], alias)
         outcome = _STORED
     except database.UNAVAILABLE as unavailable:
         # Even on a new connection (insert_group tries one): what the

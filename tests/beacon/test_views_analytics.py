@@ -120,7 +120,7 @@ def test_a_database_failure_never_reaches_the_browser(
     def fail(*args: object, **kwargs: object) -> None:
         raise DatabaseError("a row the database refuses")
 
-    monkeypatch.setattr(database, "insert", fail)
+    monkeypatch.setattr(database, "insert_group", fail)
     with caplog.at_level(logging.ERROR, logger="lambdactr_django.beacon.views"):
         response = client.get(url, headers=STYLESHEET_HEADERS)
     assert response.status_code == 200

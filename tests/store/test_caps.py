@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import buffer, database, durable, replay, rows, spool
+from lambdactr_django.store.rows import Record
 from tests.store.test_spool import make_hit
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def spool_dir(tmp_path: Path) -> Iterator[Path]:
         buffer.stop()
 
 
-def refuse(row: HeaderHit) -> None:
+def refuse(group: list[Record], alias: str | None = None) -> None:
     raise OperationalError("connection refused")
 
 
@@ -68,7 +69,7 @@ def test_a_journal_is_bounded_by_the_spool_cap_and_overflow_logged_once(
     # The flusher is not woken, and a hit the journal cannot take finds the
     # database away too: the journal grows to the cap, then hits are dropped.
     monkeypatch.setattr(buffer, "_batch_bytes", lambda: 10**9)
-    monkeypatch.setattr(database, "insert", refuse)
+    monkeypatch.setattr(database, "insert_group", refuse)
     spool.dropped.flush()
     before = spool.dropped.total
     with caplog.at_level(logging.WARNING, logger="lambdactr_django"):
@@ -88,7 +89,7 @@ def test_the_durable_spool_counts_the_journals_in_its_cap(
     buffer.save(make_hit("/journaled-1/"))
     buffer.save(make_hit("/journaled-2/"))
 
-    monkeypatch.setattr(database, "insert", refuse)
+    monkeypatch.setattr(database, "insert_group", refuse)
     for n in range(5):
         durable.save(make_hit(f"/spooled-{n}/"))
 

@@ -36,20 +36,16 @@ class Held:
         self.release = threading.Event()
         self.entered = threading.Event()
         self.groups: list[int] = []
-        alone, together = database.insert, database.insert_group
+        insert_group = database.insert_group
 
-        def held(values: rows.Record) -> None:
+        def held(group: list[rows.Record], alias: str | None = None) -> None:
+            self.groups.append(len(group))
             if not self.entered.is_set():
                 self.entered.set()
                 assert self.release.wait(DEADLINE)
-            alone(values)
+            insert_group(group, alias)
 
-        def counted(group: list[rows.Record]) -> None:
-            self.groups.append(len(group))
-            together(group)
-
-        monkeypatch.setattr(database, "insert", held)
-        monkeypatch.setattr(database, "insert_group", counted)
+        monkeypatch.setattr(database, "insert_group", held)
 
 
 def in_threads(

@@ -18,6 +18,7 @@ from lambdactr_django.eventcount import EventCount
 from lambdactr_django.hits import Hit
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import database, durable, replay, rows, spool
+from lambdactr_django.store.rows import Record
 
 pytestmark = pytest.mark.django_db
 
@@ -43,10 +44,10 @@ def spool_dir(tmp_path: Path):
 
 @pytest.fixture
 def database_down(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(row: HeaderHit) -> None:
+    def refuse(group: list[Record], alias: str | None = None) -> None:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(database, "insert", refuse)
+    monkeypatch.setattr(database, "insert_group", refuse)
 
 
 def spooled_ids(directory: Path) -> list[str]:

@@ -16,6 +16,7 @@ from django.test import override_settings
 
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import buffer, database, durable, replay, spool
+from lambdactr_django.store.rows import Record
 from tests.store.test_spool import make_hit
 
 pytestmark = pytest.mark.django_db
@@ -53,10 +54,10 @@ def sqlite_file(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def database_down(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(row: HeaderHit) -> None:
+    def refuse(group: list[Record], alias: str | None = None) -> None:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(database, "insert", refuse)
+    monkeypatch.setattr(database, "insert_group", refuse)
 
 
 def short_writes(monkeypatch: pytest.MonkeyPatch) -> None:
