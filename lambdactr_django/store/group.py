@@ -74,10 +74,20 @@ def insert(values: Record) -> None:
         return
     if member.outcome == _SPOOL:
         assert member.error is not None
-        # Each thread its own exception: one raised in several at once would
-        # have its traceback written by all of them.
-        raise type(member.error)(*member.error.args) from member.error
+        raise _own_copy(member.error)
     database.insert_group([values], alias)
+
+
+def _own_copy(error: BaseException) -> BaseException:
+    # Each thread its own exception: one raised in several at once would have
+    # its traceback written by all of them. Django's database errors take their
+    # message alone; anything else is raised as it is.
+    try:
+        copy = type(error)(*error.args)
+    except Exception:
+        return error
+    copy.__cause__ = error
+    return copy
 
 
 def _join(member: _Member) -> list[_Member]:
