@@ -63,13 +63,12 @@ def insert(values: Record) -> None:
     insert_group([values])
 
 
-def insert_group(group: Sequence[Record], alias: str | None = None) -> None:
+def insert_group(group: Sequence[Record], connection: Wrapper | None = None) -> None:
     """Insert new rows in one transaction, one round trip on PostgreSQL, committed
     before this returns: a commit group's (store/group.py), or one hit's. All or
-    none. ``alias``: ``beacon_alias()``, if the caller has it already."""
-    alias = alias or beacon_alias()
+    none. ``connection``: this thread's of ``beacon_alias()``, if the caller has it."""
     # Looked up once and handed on: a thread-local's lookup, 1 µs each time.
-    connection = connections[alias]
+    connection = connection or connections[beacon_alias()]
     # A connection kept from an earlier request: Django would check it with a
     # SELECT 1 first (CONN_HEALTH_CHECKS), one round trip on every hit, a
     # quarter of the beacon's time (docs/performance-profile.md). Skip that,

@@ -22,11 +22,15 @@ from __future__ import annotations
 import collections
 import itertools
 import threading
+from typing import TYPE_CHECKING
 
 from django.db import connections
 
 from lambdactr_django.store import database
 from lambdactr_django.store.rows import Record
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper as Wrapper
 
 # The databases whose groups are one transaction here (database._insert_once).
 _GROUPED = frozenset({"postgresql", "sqlite"})
@@ -60,22 +64,22 @@ _queue: collections.deque[_Member] = collections.deque()
 def insert(values: Record) -> None:
     """Insert one new row, committed before this returns, with whichever other hits
     of this process come at the same time; raises as ``database.insert`` does."""
-    alias = database.beacon_alias()
-    connection = connections[alias]
+    # This thread's: a leader stores its group on its own connection.
+    connection = connections[database.beacon_alias()]
     if connection.in_atomic_block or connection.vendor not in _GROUPED:
         # Inside a caller's transaction the hit is part of it, not of a group.
-        database.insert_group([values], alias)
+        database.insert_group([values], connection)
         return
     member = _Member(values)
     group = _join(member)
     if group:
-        _lead(member, group, alias)
+        _lead(member, group, connection)
     if member.outcome == _STORED:
         return
     if member.outcome == _SPOOL:
         assert member.error is not None
         raise _own_copy(member.error)
-    database.insert_group([values], alias)
+    database.insert_group([values], connection)
 
 
 def _own_copy(error: BaseException) -> BaseException:
@@ -105,18 +109,18 @@ def _join(member: _Member) -> list[_Member]:
         return list(itertools.islice(_queue, LARGEST))
 
 
-def _lead(member: _Member, group: list[_Member], alias: str) -> None:
+def _lead(member: _Member, group: list[_Member], connection: Wrapper) -> None:
     if len(group) == 1:
         # Alone: the single-row path itself, its failures raised to this hit.
         # Hits that come meanwhile queue for the next group.
         try:
-            database.insert_group([member.values], alias)
+            database.insert_group([member.values], connection)
         finally:
             _leave(group, _STORED, None)
         return
     outcome, error = _ALONE, None
     try:
-        database.insert_group([each.values for each in group], alias)
+        database.insert_group([each.values for each in group], connection)
         outcome = _STORED
     except database.UNAVAILABLE as unavailable:
         # Even on a new connection (insert_group tries one): what the

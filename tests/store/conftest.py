@@ -18,6 +18,15 @@ URL = os.environ.get("LAMBDACTR_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
 @pytest.fixture
+def spool_dir(tmp_path: Path) -> Iterator[Path]:
+    """A spool directory of the test's own, looked at by the next replay check."""
+    directory = tmp_path / "spool"
+    with override_settings(LAMBDACTR_SPOOL_DIR=str(directory)):
+        replay.check_soon()
+        yield directory
+
+
+@pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Any]:
     redis = pytest.importorskip("redis")
     client = redis.Redis.from_url(URL)

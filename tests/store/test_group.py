@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -17,6 +18,7 @@ from django.test import override_settings
 from lambdactr_django.models import HeaderHit
 from lambdactr_django.store import database, durable, group, replay, rows
 from tests.hits import AWKWARD_HIT
+from tests.store.test_spool_connection import spooled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,12 +40,12 @@ class Held:
         self.groups: list[int] = []
         insert_group = database.insert_group
 
-        def held(group: list[rows.Record], alias: str | None = None) -> None:
+        def held(group: list[rows.Record], connection: Any = None) -> None:
             self.groups.append(len(group))
             if not self.entered.is_set():
                 self.entered.set()
                 assert self.release.wait(DEADLINE)
-            insert_group(group, alias)
+            insert_group(group, connection)
 
         monkeypatch.setattr(database, "insert_group", held)
 
@@ -87,21 +89,6 @@ def in_threads(
 @pytest.fixture
 def held(monkeypatch: pytest.MonkeyPatch) -> Held:
     return Held(monkeypatch)
-
-
-@pytest.fixture
-def spool_dir(tmp_path: Path) -> Iterator[Path]:
-    directory = tmp_path / "spool"
-    with override_settings(LAMBDACTR_SPOOL_DIR=str(directory)):
-        replay.check_soon()
-        yield directory
-
-
-def spooled(directory: Path) -> int:
-    return sum(
-        len([line for line in path.read_text().splitlines() if line])
-        for path in directory.glob("*.jsonl")
-    )
 
 
 def test_hits_that_come_during_a_commit_are_committed_together(held: Held) -> None:

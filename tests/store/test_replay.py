@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,6 @@ pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="statement timeouts are PostgreSQL's"
 )
-
-
-@pytest.fixture
-def spool_dir(tmp_path: Path) -> Iterator[Path]:
-    directory = tmp_path / "spool"
-    with override_settings(LAMBDACTR_SPOOL_DIR=str(directory)):
-        replay.check_soon()
-        yield directory
 
 
 def quarantined_paths(directory: Path) -> list[str]:

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from lambdactr_django.hits import Hit
 from lambdactr_django.models import HeaderHit
-from lambdactr_django.store import durable, replay
+from lambdactr_django.store import durable
 from tests import server
 
 pytestmark = [
@@ -38,14 +38,6 @@ def make_hit(path: str) -> Hit:
         verified=True,
         headers={"User-Agent": "Mozilla/5.0 test"},
     )
-
-
-@pytest.fixture
-def spool_dir(tmp_path: Path) -> Iterator[Path]:
-    directory = tmp_path / "spool"
-    with override_settings(LAMBDACTR_SPOOL_DIR=str(directory)):
-        replay.check_soon()
-        yield directory
 
 
 def keep_connections(monkeypatch: pytest.MonkeyPatch, health_checks: bool) -> None:
